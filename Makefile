@@ -1,0 +1,42 @@
+# Set-up and everyday targets. `make demo` and `make test` are the two commands the README starts with.
+PY      ?= $(shell command -v python3.11 || command -v python3)
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+SHARED  ?= $(or $(EVALKIT_SHARED),../shared)
+PIP     := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: install install-test demo test lint bench clean
+
+# torch is pinned and installed first: an unpinned torch pulled in by a dependency would fetch a multi-GB CUDA build.
+$(BIN)/.evalkit-installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(PIP) torch==2.13.0
+	$(PIP) -e .
+	touch $@
+
+# got10k is an interoperability target used by tests and benchmarks. It is installed without its declared
+# dependencies because it asks for opencv-python, which would replace opencv-contrib-python-headless;
+# the `test` extra carries the modules it really imports (six, wget, shapely, pillow).
+$(BIN)/.evalkit-test-installed: $(BIN)/.evalkit-installed
+	$(PIP) -e '.[test]'
+	$(PIP) --no-deps got10k==0.1.3
+	touch $@
+
+install: $(BIN)/.evalkit-installed
+install-test: $(BIN)/.evalkit-test-installed
+
+demo: install
+	$(BIN)/evalkit score --suite otb100 --data-root $(SHARED)/data/otb100 \
+		--results $(SHARED)/data/results/otb100_cfnet_release
+
+test: install-test
+	EVALKIT_SHARED=$(SHARED) $(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check evalkit trackers tests benchmarks tools
+
+bench: install-test
+	EVALKIT_SHARED=$(SHARED) $(BIN)/python benchmarks/score_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

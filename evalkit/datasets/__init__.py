@@ -1,0 +1,23 @@
+"""Datasets: the ``Sequence`` and ``Suite`` types and one loader per benchmark, looked up by suite name.
+
+    >>> from evalkit.datasets import load_suite
+    >>> suite = load_suite("uav20l", "../shared/data/uav123")   # doctest: +SKIP
+    >>> len(suite), suite.is_partial                            # doctest: +SKIP
+    (20, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence as SequenceABC
+from pathlib import Path
+
+from evalkit.datasets.base import Sequence, Suite
+from evalkit.registry import SUITES
+
+__all__ = ["Sequence", "Suite", "load_suite"]
+
+
+def load_suite(name: str, root: str | Path, sequences: SequenceABC[str] | None = None) -> Suite:
+    """Load suite ``name`` from ``root``; ``sequences`` restricts it to the named ones (and marks it partial)."""
+    suite: Suite = SUITES.get(name)(Path(root))
+    return suite.subset(sequences) if sequences else suite

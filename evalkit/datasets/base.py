@@ -1,0 +1,230 @@
+"""The dataset-agnostic types: a ``Sequence`` (one evaluated target) and a ``Suite`` (a benchmark's list of them).
+
+    >>> from evalkit.datasets import load_suite
+    >>> suite = load_suite("otb100", "../shared/data/otb100")       # doctest: +SKIP
+    >>> seq = suite["jogging_1"]; seq.name, seq.n_frames            # doctest: +SKIP
+    ('Jogging-1', 307)
+
+Ground truth is float64 N x 4 (x, y, w, h, 1-based pixels as the benchmarks publish them) with NaN rows where the
+target is absent. ``start_frame`` is the video's frame number of row 0 (OTB's David starts at 300), so results that
+carry their own start frame can be aligned to the ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from collections.abc import Sequence as SequenceABC
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from evalkit.datasets.names import canonical_key, compact_key
+from evalkit.errors import EvalkitError, InputFileError
+
+_SPLIT = re.compile(r"[,\s;]+")
+
+
+@dataclass(frozen=True, eq=False)
+class Sequence:
+    """One evaluated target: name, ground truth, optional frames, attributes and start-frame rules."""
+
+    name: str
+    ground_truth: NDArray[np.float64]
+    frames: tuple[Path, ...] | None = None
+    attributes: frozenset[str] = frozenset()
+    start_frame: int = 1
+    init_omit: tuple[tuple[int, int], ...] = ()
+    target_visible: NDArray[np.bool_] | None = None
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        gt = np.asarray(self.ground_truth, dtype=np.float64)
+        if gt.ndim != 2 or gt.shape[1] != 4:
+            raise ValueError(f"{self.name}: ground truth must be N x 4, got {gt.shape}")
+        gt.setflags(write=False)
+        object.__setattr__(self, "ground_truth", gt)
+        if self.frames is not None and len(self.frames) != len(gt):
+            raise ValueError(f"{self.name}: {len(self.frames)} frames but {len(gt)} ground-truth rows")
+
+    @property
+    def n_frames(self) -> int:
+        """Number of annotated frames."""
+        return int(self.ground_truth.shape[0])
+
+    @property
+    def has_frames(self) -> bool:
+        """True when image paths are known (needed to run a tracker, not to score results)."""
+        return self.frames is not None
+
+    def frame_number(self, index: int) -> int:
+        """Video frame number of row ``index``."""
+        return self.start_frame + index
+
+    def start_allowed(self) -> NDArray[np.bool_]:
+        """Rows usable as start frames: ground truth valid (all four values > 0, as OTB) and not in initOmit."""
+        gt = self.ground_truth
+        with np.errstate(invalid="ignore"):
+            ok = (gt > 0).all(axis=1)
+        numbers = self.start_frame + np.arange(self.n_frames)
+        for lo, hi in self.init_omit:
+            ok &= ~((numbers >= lo) & (numbers <= hi))
+        return ok
+
+    def first_start_index(self, honour_init_omit: bool = True) -> int:
+        """Row where a one-pass evaluation starts (OTB: the first valid start frame; Tiger1 starts at frame 6)."""
+        if not honour_init_omit:
+            return 0
+        ok = np.flatnonzero(self.start_allowed())
+        if ok.size == 0:
+            raise EvalkitError(f"sequence {self.name} has no valid start frame")
+        return int(ok[0])
+
+
+@dataclass
+class Suite:
+    """A benchmark's sequences as found on disk, with the names the full benchmark expects."""
+
+    name: str
+    sequences: list[Sequence]
+    expected: list[str]
+    family: str
+    attribute_names: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+    selected: bool = False
+
+    def __post_init__(self) -> None:
+        self._index: dict[str, Sequence] = {}
+        for seq in self.sequences:
+            for key in {canonical_key(n) for n in (seq.name, *seq.aliases)} | {compact_key(seq.name)}:
+                self._index.setdefault(key, seq)
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def __iter__(self) -> Iterator[Sequence]:
+        return iter(self.sequences)
+
+    def __getitem__(self, name: str) -> Sequence:
+        seq = self.find(name)
+        if seq is None:
+            raise KeyError(f"{self.name} has no sequence {name!r}")
+        return seq
+
+    def find(self, name: str) -> Sequence | None:
+        """The sequence with this name or alias (case and separators ignored), or None."""
+        return self._index.get(canonical_key(name)) or self._index.get(compact_key(name))
+
+    @property
+    def missing(self) -> list[str]:
+        """Sequences of the full benchmark that were not found on disk."""
+        have = {canonical_key(s.name) for s in self.sequences}
+        return [n for n in self.expected if canonical_key(n) not in have]
+
+    @property
+    def is_partial(self) -> bool:
+        """True when scores on this suite are not the benchmark's headline numbers."""
+        return bool(self.missing) or self.selected
+
+    def subset(self, names: SequenceABC[str]) -> Suite:
+        """A suite restricted to the named sequences (marked partial when it is not the whole benchmark)."""
+        picked = []
+        for n in names:
+            seq = self.find(n)
+            if seq is None:
+                raise EvalkitError(f"{self.name}: no sequence {n!r} in {self.source or 'the data root'}")
+            picked.append(seq)
+        whole = {canonical_key(s.name) for s in picked} >= {canonical_key(n) for n in self.expected}
+        return Suite(self.name, picked, self.expected, self.family, self.attribute_names, self.source,
+                     selected=self.selected or not whole)
+
+
+@cache
+def package_data(name: str) -> dict[str, Any]:
+    """Versioned metadata shipped with evalkit (``evalkit/datasets/data/<name>``)."""
+    return json.loads(resources.files("evalkit.datasets").joinpath("data", name).read_text())
+
+
+def read_box_file(path: Path, expected_rows: int | None = None, allow_nan: bool = True) -> NDArray[np.float64]:
+    """Read an N x 4 box file separated by commas, tabs or spaces; errors name the file and line."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise InputFileError(path, None, f"cannot read: {exc.strerror}") from exc
+    arr = _parse_boxes_fast(text)
+    if arr is None:
+        arr = _parse_boxes_checked(path, text)
+    if not allow_nan and np.isnan(arr).any():
+        bad = int(np.flatnonzero(np.isnan(arr).any(axis=1))[0])
+        raise InputFileError(path, _line_of_row(text, bad), "NaN is not allowed here")
+    if expected_rows is not None and len(arr) != expected_rows:
+        raise InputFileError(path, None, f"has {len(arr)} boxes, expected {expected_rows} (one per frame)")
+    return arr
+
+
+def _parse_boxes_fast(text: str) -> NDArray[np.float64] | None:
+    """Whole-file parse for the common case; None when any line is not exactly four numbers."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    fields = _SPLIT.split(text.strip()) if lines else []
+    if len(fields) != 4 * len(lines):
+        return None
+    try:
+        return np.array(fields, dtype=np.float64).reshape(-1, 4)
+    except ValueError:
+        return None
+
+
+def _line_of_row(text: str, row: int) -> int:
+    """1-based line number of the row-th non-empty line."""
+    seen = -1
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            seen += 1
+            if seen == row:
+                return lineno
+    return row + 1
+
+
+def _parse_boxes_checked(path: Path, text: str) -> NDArray[np.float64]:
+    """Line-by-line parse that reports the first bad line."""
+    rows: list[list[float]] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        fields = [f for f in _SPLIT.split(stripped) if f]
+        if len(fields) != 4:
+            raise InputFileError(path, lineno, f"expected 4 values (x,y,w,h), found {len(fields)}: {stripped!r}")
+        try:
+            values = [float(f) for f in fields]
+        except ValueError:
+            raise InputFileError(path, lineno, f"non-numeric field in {stripped!r}") from None
+        rows.append(values)
+    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+
+
+def frame_paths(folder: Path, start: int, end: int, digits: int, ext: str) -> tuple[Path, ...] | None:
+    """Paths folder/NNNN.ext for frames start..end, or None when the folder does not exist."""
+    if not folder.is_dir():
+        return None
+    return tuple(folder / f"{i:0{digits}d}.{ext}" for i in range(start, end + 1))
+
+
+def find_file_ci(folder: Path, name: str) -> Path | None:
+    """``folder/name`` matched case-insensitively (toolkit archives mix ``david.txt`` and ``David.txt``)."""
+    exact = folder / name
+    if exact.is_file():
+        return exact
+    if not folder.is_dir():
+        return None
+    low = name.lower()
+    for p in folder.iterdir():
+        if p.name.lower() == low:
+            return p
+    return None

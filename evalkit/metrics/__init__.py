@@ -1,0 +1,1 @@
+"""Metrics: per-run evaluation, then aggregation; conventions come from profiles."""

@@ -1,0 +1,80 @@
+"""One registry for everything evalkit looks up by name: suites, profiles, result layouts, later trackers and tables.
+
+Each item is registered here, once, as a lazy ``"module:attribute"`` reference, so importing evalkit stays cheap
+and a typo gets a "did you mean" answer:
+
+    >>> SUITES.get("otb100")          # doctest: +SKIP
+    >>> SUITES.get("otb10")           # doctest: +SKIP
+    evalkit.errors.EvalkitError: unknown suite 'otb10'; did you mean 'otb100', 'otb50'?
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from evalkit.errors import EvalkitError
+
+
+class Registry:
+    """Name -> lazily imported object; duplicate names are rejected."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._targets: dict[str, str | Any] = {}
+
+    def register(self, name: str, target: str | Any) -> None:
+        """Register ``target`` (an object or a ``"module:attr"`` string) under ``name``."""
+        key = name.lower()
+        if key in self._targets:
+            raise EvalkitError(f"{self.kind} {name!r} is registered twice")
+        self._targets[key] = target
+
+    def get(self, name: str) -> Any:
+        """The object registered as ``name`` (case-insensitive), importing it on first use."""
+        key = name.lower()
+        if key not in self._targets:
+            close = difflib.get_close_matches(key, self._targets, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise EvalkitError(f"unknown {self.kind} {name!r}{hint} (known: {', '.join(sorted(self._targets))})")
+        target = self._targets[key]
+        if isinstance(target, str):
+            module, _, attr = target.partition(":")
+            target = getattr(importlib.import_module(module), attr)
+            self._targets[key] = target
+        return target
+
+    def names(self) -> list[str]:
+        """Registered names, sorted."""
+        return sorted(self._targets)
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._targets
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+
+def _suite_loader(module: str, func: str, suite: str) -> Callable[..., Any]:
+    def load(root: Any) -> Any:
+        return getattr(importlib.import_module(module), func)(suite, root)
+
+    load.__doc__ = f"Load {suite} from a data root."
+    return load
+
+
+SUITES = Registry("suite")
+for _name in ("otb2013", "otb50", "otb100"):
+    SUITES.register(_name, _suite_loader("evalkit.datasets.otb", "load_otb", _name))
+for _name in ("uav123", "uav20l"):
+    SUITES.register(_name, _suite_loader("evalkit.datasets.uav", "load_uav", _name))
+SUITES.register("tc128", _suite_loader("evalkit.datasets.tc128", "load_tc128", "tc128"))
+SUITES.register("lasot", _suite_loader("evalkit.datasets.lasot", "load_lasot", "lasot"))
+for _name in ("got10k-val", "got10k-test"):
+    SUITES.register(_name, _suite_loader("evalkit.datasets.got10k", "load_got10k", _name))
+
+PROFILES = Registry("profile")
+for _name in ("otb-toolkit", "got10k", "pysot", "pytracking"):
+    PROFILES.register(_name, f"evalkit.metrics.profiles:{_name.upper().replace('-', '_')}")

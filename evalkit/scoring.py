@@ -1,0 +1,177 @@
+"""Score result sets on a suite under a profile: align each run to its ground truth, evaluate, aggregate.
+
+    >>> from evalkit.datasets import load_suite
+    >>> from evalkit.results import discover_results
+    >>> from evalkit.registry import PROFILES
+    >>> report = score_ope(load_suite("uav20l", "../shared/data/uav123"),
+    ...                    discover_results("../shared/data/results/uav20l_dcf"), PROFILES.get("otb-toolkit"))  # doctest: +SKIP
+    >>> round(report.trackers["KCF"].score.success_auc, 3)                                                      # doctest: +SKIP
+    0.196
+
+Problems in single result files are collected per tracker and the rest is still scored; a suite missing sequences
+is refused unless ``allow_partial`` is set, and then every output carries ``partial = True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence as SequenceABC
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from evalkit.datasets.base import Sequence, Suite
+from evalkit.errors import EvalkitError, InputProblem, PartialSuiteError
+from evalkit.metrics.ope import PredictionError, RunCounts, SuiteScore, aggregate, evaluate_run
+from evalkit.metrics.profiles import Profile
+from evalkit.results import ResultSet, Run
+
+
+@dataclass
+class TrackerScore:
+    """One tracker's scores on a suite: headline, per sequence, per attribute, and what could not be scored."""
+
+    tracker: str
+    score: SuiteScore
+    per_sequence: dict[str, RunCounts]
+    per_attribute: dict[str, SuiteScore]
+    problems: list[InputProblem] = field(default_factory=list)
+    unscored: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """True when every sequence of the suite was scored."""
+        return not self.unscored
+
+
+@dataclass
+class ScoreReport:
+    """Scores of several trackers on one suite under one protocol and profile."""
+
+    suite: str
+    protocol: str
+    profile: str
+    partial: bool
+    n_suite_sequences: int
+    missing_data: list[str]
+    trackers: dict[str, TrackerScore]
+
+    def as_json(self) -> dict[str, object]:
+        """The documented JSON object of ``evalkit score --format json``."""
+        return {
+            "suite": self.suite,
+            "protocol": self.protocol,
+            "profile": self.profile,
+            "partial": self.partial,
+            "trackers": {name: _json_fields(t.score) for name, t in self.trackers.items()},
+        }
+
+
+def _json_fields(score: SuiteScore) -> dict[str, float | int | None]:
+    out: dict[str, float | int | None] = {}
+    for k, v in score.as_dict().items():
+        out[k] = None if isinstance(v, float) and not np.isfinite(v) else v
+    return out
+
+
+def looks_like_corners(first: NDArray[np.float64], gt0: NDArray[np.float64]) -> bool:
+    """True when a result's first box is the ground-truth box written as x1,y1,x2,y2 instead of x,y,w,h."""
+    if np.allclose(first, gt0, atol=0.5) or not np.isfinite(first).all():
+        return False
+    x, y, w, h = gt0
+    return any(np.allclose(first, [x, y, x + w - d, y + h - d], atol=0.5) for d in (0.0, 1.0))
+
+
+def align_run(run: Run, seq: Sequence, protocol_start: int) -> tuple[NDArray[np.float64], int]:
+    """Result rows and ground-truth row index they start at; raises InputProblem-carrying errors on mismatch."""
+    n = seq.n_frames
+    boxes = run.boxes
+    if run.start_frame is not None:
+        offset = run.start_frame - seq.start_frame
+        if not 0 <= offset < n:
+            raise _problem(run, None, f"starts at frame {run.start_frame}, outside {seq.name}'s frames "
+                                      f"{seq.start_frame}..{seq.start_frame + n - 1}")
+    elif len(boxes) == n:
+        offset = 0
+    elif len(boxes) == n - protocol_start:
+        offset = protocol_start
+    else:
+        expected = f"{n}" if protocol_start == 0 else f"{n} (or {n - protocol_start} from frame " \
+                                                      f"{seq.frame_number(protocol_start)})"
+        line = min(len(boxes), n) + 1
+        raise _problem(run, line, f"has {len(boxes)} boxes, expected {expected} for {seq.name}")
+    if run.start_frame is not None and len(boxes) != n - offset:
+        raise _problem(run, None, f"has {len(boxes)} boxes from frame {run.start_frame}, expected {n - offset} "
+                                  f"for {seq.name}")
+    if looks_like_corners(boxes[0], seq.ground_truth[offset]):
+        raise _problem(run, run.line_offset + 1, f"first box {run.boxes[0].tolist()} looks like x1,y1,x2,y2 "
+                                                 f"corners of the ground truth; evalkit expects x,y,w,h")
+    if offset < protocol_start:  # a run stored from frame 1 where the protocol starts later (OTB initOmit)
+        boxes = boxes[protocol_start - offset:]
+        offset = protocol_start
+    return boxes, offset
+
+
+class _RunProblem(EvalkitError):
+    def __init__(self, problem: InputProblem) -> None:
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+def _problem(run: Run, line: int | None, message: str) -> _RunProblem:
+    return _RunProblem(InputProblem(run.source, line, message))
+
+
+def score_sequence_ope(rs: ResultSet, seq: Sequence, profile: Profile, family: str) -> RunCounts:
+    """OPE counts of one tracker on one sequence (run 1 of the stored runs)."""
+    runs = rs.runs_for(seq.name, seq.aliases)
+    if not runs:
+        raise _RunProblem(InputProblem(rs.source, None, f"no result for sequence {seq.name}"))
+    run = runs[0]
+    start = seq.first_start_index(profile.honour_init_omit)
+    boxes, offset = align_run(run, seq, start)
+    visible = seq.target_visible[offset:] if seq.target_visible is not None else None
+    try:
+        return evaluate_run(boxes, seq.ground_truth[offset:], profile, family, visible)
+    except PredictionError as exc:
+        raise _problem(run, run.line_offset + offset + exc.row + 1, str(exc)) from None
+
+
+def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profile,
+              allow_partial: bool = False) -> ScoreReport:
+    """OPE scores of every result set on ``suite`` under ``profile``."""
+    if suite.missing and not allow_partial:
+        raise PartialSuiteError(
+            f"{suite.name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in {suite.source} "
+            f"(first missing: {', '.join(suite.missing[:5])}); scores on part of a benchmark are not its headline "
+            f"numbers. Pass --allow-partial (or --sequences) to score the {len(suite)} present, labelled partial.")
+    if len(suite) == 0:
+        raise EvalkitError(f"{suite.name}: no sequence found in {suite.source}")
+    trackers: dict[str, TrackerScore] = {}
+    for rs in result_sets:
+        per_seq: dict[str, RunCounts] = {}
+        problems = list(rs.problems)
+        unscored = []
+        for seq in suite:
+            try:
+                per_seq[seq.name] = score_sequence_ope(rs, seq, profile, suite.family)
+            except _RunProblem as exc:
+                problems.append(exc.problem)
+                unscored.append(seq.name)
+        if not per_seq:
+            trackers[rs.tracker] = TrackerScore(rs.tracker, _empty_score(profile), {}, {}, problems, unscored)
+            continue
+        by_attr = {}
+        for code in suite.attribute_names:
+            members = [per_seq[s.name] for s in suite if code in s.attributes and s.name in per_seq]
+            if members:
+                by_attr[code] = aggregate(members, profile)
+        trackers[rs.tracker] = TrackerScore(rs.tracker, aggregate(list(per_seq.values()), profile), per_seq,
+                                            by_attr, problems, unscored)
+    return ScoreReport(suite.name, "ope", profile.name, suite.is_partial, len(suite), suite.missing, trackers)
+
+
+def _empty_score(profile: Profile) -> SuiteScore:
+    nan = float("nan")
+    return SuiteScore(np.zeros(len(profile.success_thresholds)), np.zeros(len(profile.precision_thresholds)),
+                      np.zeros(len(profile.norm_precision_thresholds)), nan, nan, nan, nan, nan, 0, 0)
