@@ -184,7 +184,8 @@ def read_store_set(folder: Path) -> ResultSet:
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError as exc:
         raise InputFileError(meta_path, exc.lineno, f"invalid json: {exc.msg}") from None
-    rs = _read_text_set(folder / "boxes" if (folder / "boxes").is_dir() else folder, str(meta.get("tracker", folder.name)))
+    boxes_dir = folder / "boxes" if (folder / "boxes").is_dir() else folder
+    rs = _read_text_set(boxes_dir, str(meta.get("tracker", folder.name)))
     starts = meta.get("start_frames", {})
     for key, runs in rs.runs.items():
         name = rs.names[key]

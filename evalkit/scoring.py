@@ -3,9 +3,10 @@
     >>> from evalkit.datasets import load_suite
     >>> from evalkit.results import discover_results
     >>> from evalkit.registry import PROFILES
-    >>> report = score_ope(load_suite("uav20l", "../shared/data/uav123"),
-    ...                    discover_results("../shared/data/results/uav20l_dcf"), PROFILES.get("otb-toolkit"))  # doctest: +SKIP
-    >>> round(report.trackers["KCF"].score.success_auc, 3)                                                      # doctest: +SKIP
+    >>> suite = load_suite("uav20l", "../shared/data/uav123")                        # doctest: +SKIP
+    >>> sets = discover_results("../shared/data/results/uav20l_dcf")                 # doctest: +SKIP
+    >>> report = score_ope(suite, sets, PROFILES.get("otb-toolkit"))                 # doctest: +SKIP
+    >>> round(report.trackers["KCF"].score.success_auc, 3)                          # doctest: +SKIP
     0.196
 
 Problems in single result files are collected per tracker and the rest is still scored; a suite missing sequences

@@ -1,6 +1,7 @@
 """UAV123 (``uav123``) and UAV20L (``uav20l``) in the official download or the UAV toolkit layout.
 
-- official: ``<root>/anno/UAV123/<seq>.txt`` (or ``anno/UAV20L``), frames ``<root>/data_seq/UAV123/<folder>/NNNNNN.jpg``;
+- official: ``<root>/anno/UAV123/<seq>.txt`` (or ``anno/UAV20L``), frames
+  ``<root>/data_seq/UAV123/<folder>/NNNNNN.jpg``;
 - toolkit: ``<root>/anno/<seq>.txt`` (UAV123 and UAV20L files side by side, as in ``../shared/data/uav123``).
 
 NaN ground-truth rows mark frames where the target is absent; sub-sequences (``bird1_2``) are frame ranges of one

@@ -1,0 +1,133 @@
+"""The ``evalkit`` command.
+
+    evalkit score --suite otb100 --data-root ../shared/data/otb100 \\
+                  --results ../shared/data/results/otb100_cfnet_release [--profile otb-toolkit] [--format json]
+    evalkit list suites|profiles
+
+Errors in the user's input are printed as one line naming the file, line and problem (no traceback) and give exit
+status 2; problems in single result files are listed on stderr while everything else is still scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence as SequenceABC
+from pathlib import Path
+
+from evalkit import __version__
+from evalkit.config import load_config
+from evalkit.errors import EvalkitError
+from evalkit.registry import PROFILES, SUITES
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _rename(text: str) -> tuple[str, str]:
+    old, sep, new = text.partition("=")
+    if not sep or not old or not new:
+        raise argparse.ArgumentTypeError(f"expected OLD=NEW, got {text!r}")
+    return old, new
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="evalkit", description="Evaluation toolkit for single-object tracking.")
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    parser.add_argument("--config", type=Path, help="evalkit.toml to use (default: $EVALKIT_CONFIG, ./evalkit.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    score = sub.add_parser("score", help="score raw tracking results against a benchmark's ground truth")
+    score.add_argument("--suite", required=True, help=f"one of: {', '.join(SUITES.names())}")
+    score.add_argument("--data-root", type=Path, help="the benchmark's ground truth, in any supported layout")
+    score.add_argument("--results", type=Path, action="append", required=True,
+                       help="results folder (OTB .mat files, <tracker>/<seq>.txt, or an evalkit store); repeatable")
+    score.add_argument("--profile", help=f"metric conventions: {', '.join(PROFILES.names())} (default from config)")
+    score.add_argument("--protocol", default="ope", choices=["ope"], help="evaluation protocol (default: ope)")
+    score.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    score.add_argument("--sequences", type=_csv_list, help="score only these sequences (output labelled partial)")
+    score.add_argument("--allow-partial", action="store_true",
+                       help="score a suite with missing sequences; every output is labelled partial")
+    score.add_argument("--rename", type=_rename, action="append", default=[], metavar="OLD=NEW",
+                       help="rename a tracker found in the results (extends the built-in name map)")
+    score.add_argument("--trackers", type=_csv_list, help="score only these trackers (names after renaming)")
+    score.add_argument("--by-attribute", action="store_true", help="also print per-attribute success AUC")
+    score.add_argument("--per-sequence", action="store_true", help="also print per-sequence scores")
+    score.add_argument("--strict", action="store_true", help="exit with status 3 when any result file had a problem")
+
+    lst = sub.add_parser("list", help="list known suites or profiles")
+    lst.add_argument("what", choices=["suites", "profiles"])
+    return parser
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from evalkit.datasets import load_suite
+    from evalkit.results import discover_results
+    from evalkit.scoring import score_ope
+    from evalkit.tables import format_attribute_table, format_csv, format_json, format_sequence_table, format_table
+
+    cfg = load_config(args.config)
+    SUITES.get(args.suite)  # unknown names fail here, with suggestions
+    root = args.data_root or cfg.data_root(args.suite)
+    if root is None:
+        raise EvalkitError(f"no data root for {args.suite}: pass --data-root or set [datasets] {args.suite} in "
+                           f"evalkit.toml")
+    profile = PROFILES.get(args.profile or cfg.profile)
+    suite = load_suite(args.suite, root, args.sequences)
+    renames = dict(args.rename)
+    sets = [rs for path in args.results for rs in discover_results(path, renames)]
+    if args.trackers:
+        wanted = {t.lower() for t in args.trackers}
+        unknown = wanted - {rs.tracker.lower() for rs in sets}
+        if unknown:
+            raise EvalkitError(f"trackers not found in the results: {', '.join(sorted(unknown))}; found: "
+                               f"{', '.join(rs.tracker for rs in sets)}")
+        sets = [rs for rs in sets if rs.tracker.lower() in wanted]
+    report = score_ope(suite, sets, profile, allow_partial=args.allow_partial or bool(args.sequences))
+
+    n_problems = 0
+    for name, t in report.trackers.items():
+        for p in t.problems:
+            print(f"evalkit: {name}: {p}", file=sys.stderr)
+            n_problems += 1
+    if n_problems:
+        print(f"evalkit: {n_problems} problem(s) in the results; the rest was scored", file=sys.stderr)
+
+    if args.format == "json":
+        print(format_json(report))
+    elif args.format == "csv":
+        sys.stdout.write(format_csv(report))
+    else:
+        print(format_table(report))
+        if args.by_attribute:
+            print()
+            print(format_attribute_table(report))
+        if args.per_sequence:
+            print()
+            print(format_sequence_table(report))
+    return 3 if (args.strict and n_problems) else 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "suites":
+        print("\n".join(SUITES.names()))
+    else:
+        for name in PROFILES.names():
+            print(f"{name:12s} {PROFILES.get(name).description}")
+    return 0
+
+
+def main(argv: SequenceABC[str] | None = None) -> int:
+    """Entry point of the ``evalkit`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return {"score": _cmd_score, "list": _cmd_list}[args.command](args)
+    except EvalkitError as exc:
+        print(f"evalkit: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Formatting of score reports as text tables, JSON and CSV. No metric is computed here.
+
+    >>> print(format_table(report))          # doctest: +SKIP
+    OTB100 | OPE | profile otb-toolkit | 100 sequences
+    Tracker        Success AUC  Prec@20  Prec AUC  Norm prec  Mean IoU  Seqs  Frames
+    ...
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+from evalkit.scoring import ScoreReport
+
+COLUMNS = (
+    ("success_auc", "Success AUC"),
+    ("precision_20", "Prec@20"),
+    ("precision_auc", "Prec AUC"),
+    ("norm_precision", "Norm prec"),
+    ("mean_iou", "Mean IoU"),
+    ("n_sequences", "Seqs"),
+    ("n_frames", "Frames"),
+)
+
+
+def _fmt(value: float | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "-" if not math.isfinite(value) else f"{value:.3f}"
+
+
+def _render(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths,
+                                                                                              strict=True)))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths,
+                                                                                                   strict=True))))
+    return "\n".join(lines)
+
+
+def _title(report: ScoreReport) -> str:
+    title = f"{report.suite.upper()} | {report.protocol.upper()} | profile {report.profile} | " \
+            f"{report.n_suite_sequences} sequences"
+    if report.partial:
+        missing = f", {len(report.missing_data)} missing" if report.missing_data else ""
+        title += f" | PARTIAL (not the benchmark's headline numbers{missing})"
+    return title
+
+
+def ranked(report: ScoreReport) -> list[str]:
+    """Tracker names sorted by success AUC, best first (unscored trackers last)."""
+    def key(name: str) -> float:
+        v = report.trackers[name].score.success_auc
+        return -v if math.isfinite(v) else math.inf
+    return sorted(report.trackers, key=key)
+
+
+def format_table(report: ScoreReport) -> str:
+    """The headline table, trackers ranked by success AUC."""
+    header = ["Tracker", *(label for _, label in COLUMNS)]
+    rows = []
+    for name in ranked(report):
+        t = report.trackers[name]
+        flag = "" if t.complete else " *"
+        rows.append([name + flag, *(_fmt(getattr(t.score, k)) for k, _ in COLUMNS)])
+    text = _title(report) + "\n" + _render(header, rows)
+    if any(not t.complete for t in report.trackers.values()):
+        text += "\n* some sequences could not be scored for this tracker (see the problems listed above)"
+    return text
+
+
+def format_attribute_table(report: ScoreReport, field: str = "success_auc") -> str:
+    """Per-attribute scores (one column per attribute, with the number of sequences in the header)."""
+    codes = sorted({c for t in report.trackers.values() for c in t.per_attribute})
+    if not codes:
+        return ""
+    header = ["Tracker"]
+    for c in codes:
+        n = max((t.per_attribute[c].n_sequences for t in report.trackers.values() if c in t.per_attribute),
+                default=0)
+        header.append(f"{c}({n})")
+    rows = []
+    for name in ranked(report):
+        t = report.trackers[name]
+        rows.append([name, *(_fmt(getattr(t.per_attribute[c], field)) if c in t.per_attribute else "-"
+                             for c in codes)])
+    return f"{field} by attribute\n" + _render(header, rows)
+
+
+def format_sequence_table(report: ScoreReport) -> str:
+    """Per-sequence success AUC and precision at 20 px for every tracker."""
+    names = ranked(report)
+    seqs = sorted({s for t in report.trackers.values() for s in t.per_sequence}, key=str.lower)
+    header = ["Sequence", *(f"{n} AUC/P20" for n in names)]
+    rows = []
+    for s in seqs:
+        row = [s]
+        for n in names:
+            c = report.trackers[n].per_sequence.get(s)
+            if c is None:
+                row.append("-")
+            else:
+                p = c.precision_curve()
+                row.append(f"{c.success_curve().mean():.3f}/{p[min(20, len(p) - 1)]:.3f}")
+        rows.append(row)
+    return "per sequence\n" + _render(header, rows)
+
+
+def format_json(report: ScoreReport) -> str:
+    """Exactly one JSON object (see ``ScoreReport.as_json``)."""
+    return json.dumps(report.as_json(), indent=2)
+
+
+def format_csv(report: ScoreReport) -> str:
+    """One row per tracker with full precision, plus suite, protocol, profile and the partial flag."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["suite", "protocol", "profile", "partial", "tracker", *(k for k, _ in COLUMNS), "complete"])
+    for name in ranked(report):
+        t = report.trackers[name]
+        w.writerow([report.suite, report.protocol, report.profile, report.partial, name,
+                    *(repr(getattr(t.score, k)) if isinstance(getattr(t.score, k), float) else getattr(t.score, k)
+                      for k, _ in COLUMNS), t.complete])
+    return buf.getvalue()
