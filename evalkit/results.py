@@ -54,12 +54,26 @@ class ResultSet:
     names: dict[str, str] = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
 
-    def runs_for(self, sequence_name: str, aliases: Iterable[str] = ()) -> list[Run] | None:
-        """The runs stored for a sequence, matched case-insensitively across name aliases."""
-        for n in (sequence_name, *aliases):
-            for key in (canonical_key(n), compact_key(n)):
-                if key in self.runs:
-                    return self.runs[key]
+    def runs_for(self, sequence_name: str, aliases: Iterable[str] = (), others: Iterable[str] = ()
+                 ) -> list[Run] | None:
+        """The runs stored for a sequence, matched case-insensitively across name aliases.
+
+        Exact (separator-insensitive) names win; a separator-free match (``jogging1.txt`` for ``Jogging-1``) is used
+        only when one stored file has that key and that file is not named after one of ``others`` (the suite's other
+        sequences: UAV123's ``car1_1`` must never take ``car11``'s results).
+        """
+        names = (sequence_name, *aliases)
+        for n in names:
+            if (key := canonical_key(n)) in self.runs:
+                return self.runs[key]
+        loose: dict[str, list[str]] = defaultdict(list)
+        for key in self.runs:
+            loose[compact_key(key)].append(key)
+        taken = {canonical_key(o) for o in others}
+        for n in names:
+            stored = loose.get(compact_key(n), [])
+            if len(stored) == 1 and stored[0] not in taken:
+                return self.runs[stored[0]]
         return None
 
 
@@ -228,7 +242,7 @@ def discover_results(path: Path, renames: dict[str, str] | None = None) -> list[
     if dupes:
         k, v = next(iter(dupes.items()))
         raise EvalkitError(f"tracker name {k!r} found in several places: {', '.join(str(r.source) for r in v)}; "
-                           f"use --rename to tell them apart")
+                           f"point --results at one of them, or rename one folder")
     return sorted(found, key=lambda r: r.tracker.lower())
 
 

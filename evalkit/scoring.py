@@ -123,9 +123,10 @@ def _problem(run: Run, line: int | None, message: str) -> _RunProblem:
     return _RunProblem(InputProblem(run.source, line, message))
 
 
-def score_sequence_ope(rs: ResultSet, seq: Sequence, profile: Profile, family: str) -> RunCounts:
-    """OPE counts of one tracker on one sequence (run 1 of the stored runs)."""
-    runs = rs.runs_for(seq.name, seq.aliases)
+def score_sequence_ope(rs: ResultSet, seq: Sequence, profile: Profile, family: str,
+                       others: SequenceABC[str] = ()) -> RunCounts:
+    """OPE counts of one tracker on one sequence (run 1 of the stored runs); ``others``: the suite's other names."""
+    runs = rs.runs_for(seq.name, seq.aliases, others)
     if not runs:
         raise _RunProblem(InputProblem(rs.source, None, f"no result for sequence {seq.name}"))
     run = runs[0]
@@ -148,6 +149,9 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
             f"numbers. Pass --allow-partial (or --sequences) to score the {len(suite)} present, labelled partial.")
     if len(suite) == 0:
         raise EvalkitError(f"{suite.name}: no sequence found in {suite.source}")
+    if suite.withheld:
+        raise EvalkitError(f"{suite.name}: {suite.withheld}")
+    names = [s.name for s in suite]
     trackers: dict[str, TrackerScore] = {}
     for rs in result_sets:
         per_seq: dict[str, RunCounts] = {}
@@ -155,7 +159,8 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
         unscored = []
         for seq in suite:
             try:
-                per_seq[seq.name] = score_sequence_ope(rs, seq, profile, suite.family)
+                others = [n for n in names if n != seq.name]
+                per_seq[seq.name] = score_sequence_ope(rs, seq, profile, suite.family, others)
             except _RunProblem as exc:
                 problems.append(exc.problem)
                 unscored.append(seq.name)

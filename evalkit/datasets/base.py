@@ -98,12 +98,20 @@ class Suite:
     attribute_names: dict[str, str] = field(default_factory=dict)
     source: str = ""
     selected: bool = False
+    withheld: str = ""
+    absent: list[str] | None = None
 
     def __post_init__(self) -> None:
+        # exact (canonical) keys win over the separator-free fallback: UAV123's ``car1_1`` compacts to ``car11``,
+        # which is another sequence's own name; a fallback key shared by two sequences is dropped as ambiguous
         self._index: dict[str, Sequence] = {}
+        self._loose: dict[str, Sequence | None] = {}
         for seq in self.sequences:
-            for key in {canonical_key(n) for n in (seq.name, *seq.aliases)} | {compact_key(seq.name)}:
+            for key in {canonical_key(n) for n in (seq.name, *seq.aliases)}:
                 self._index.setdefault(key, seq)
+        for seq in self.sequences:
+            key = compact_key(seq.name)
+            self._loose[key] = seq if self._loose.get(key, seq) is seq else None
 
     def __len__(self) -> int:
         return len(self.sequences)
@@ -119,11 +127,13 @@ class Suite:
 
     def find(self, name: str) -> Sequence | None:
         """The sequence with this name or alias (case and separators ignored), or None."""
-        return self._index.get(canonical_key(name)) or self._index.get(compact_key(name))
+        return self._index.get(canonical_key(name)) or self._loose.get(compact_key(name))
 
     @property
     def missing(self) -> list[str]:
-        """Sequences of the full benchmark that were not found on disk."""
+        """Sequences of the full benchmark that were not found on disk (not those left out by ``subset``)."""
+        if self.absent is not None:
+            return list(self.absent)
         have = {canonical_key(s.name) for s in self.sequences}
         return [n for n in self.expected if canonical_key(n) not in have]
 
@@ -142,7 +152,7 @@ class Suite:
             picked.append(seq)
         whole = {canonical_key(s.name) for s in picked} >= {canonical_key(n) for n in self.expected}
         return Suite(self.name, picked, self.expected, self.family, self.attribute_names, self.source,
-                     selected=self.selected or not whole)
+                     selected=self.selected or not whole, withheld=self.withheld, absent=self.missing)
 
 
 @cache
@@ -170,12 +180,13 @@ def read_box_file(path: Path, expected_rows: int | None = None, allow_nan: bool 
 
 def _parse_boxes_fast(text: str) -> NDArray[np.float64] | None:
     """Whole-file parse for the common case; None when any line is not exactly four numbers."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    fields = _SPLIT.split(text.strip()) if lines else []
-    if len(fields) != 4 * len(lines):
+    # split per line: a whole-text split only checks the total field count, so a 3-value line followed by a
+    # 5-value line would be silently re-chunked into two wrong 4-value rows
+    rows = [_SPLIT.split(s) for ln in text.splitlines() if (s := ln.strip())]
+    if any(len(r) != 4 for r in rows):
         return None
     try:
-        return np.array(fields, dtype=np.float64).reshape(-1, 4)
+        return np.array(rows, dtype=np.float64).reshape(-1, 4)
     except ValueError:
         return None
 

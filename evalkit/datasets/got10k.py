@@ -39,8 +39,15 @@ def load_got10k(suite: str, root: Path) -> Suite:
             raise InputFileError(gt_file, None, f"{len(gt)} boxes but {len(frames)} frames")
         visible = None
         absence = folder / "absence.label"
-        if absence.is_file():
-            flags = np.array([int(v) for v in absence.read_text().split()], dtype=bool)
-            visible = ~flags if len(flags) == len(gt) else None
+        if absence.is_file() and split != "test":
+            try:
+                flags = np.array([int(v) for v in absence.read_text().split()], dtype=bool)
+            except ValueError:
+                raise InputFileError(absence, None, "expected one 0/1 flag per line") from None
+            if len(flags) != len(gt):
+                raise InputFileError(absence, None, f"has {len(flags)} flags, expected {len(gt)} (one per frame)")
+            visible = ~flags
         sequences.append(Sequence(name, gt, frames, target_visible=visible))
-    return Suite(suite, sequences, names, family="got10k", source=str(split_dir))
+    withheld = ("the GOT-10k test split publishes only each sequence's first box; its results are scored by the "
+                "GOT-10k evaluation server") if split == "test" else ""
+    return Suite(suite, sequences, names, family="got10k", source=str(split_dir), withheld=withheld)
