@@ -46,6 +46,16 @@ def as_boxes(boxes: ArrayLike, width: int = 4) -> Boxes:
     return arr
 
 
+def view_boxes(boxes: ArrayLike, width: int = 4) -> Boxes:
+    """Read-only float64 N x width view (no copy when already float64), for functions that never write."""
+    arr = np.asarray(boxes, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != width:
+        raise ValueError(f"expected boxes of shape (N, {width}), got {np.shape(boxes)}")
+    return arr
+
+
 def xywh_to_corners(boxes: ArrayLike) -> Boxes:
     """Convert x,y,w,h boxes to x1,y1,x2,y2 corners (x2 = x + w)."""
     b = as_boxes(boxes)
@@ -74,13 +84,13 @@ def polygon_to_xywh(polygons: ArrayLike) -> Boxes:
 
 def box_centers(boxes: ArrayLike) -> Boxes:
     """Centre of each x,y,w,h box in the OTB convention ``x + (w - 1) / 2``."""
-    b = as_boxes(boxes)
+    b = view_boxes(boxes)
     return b[:, :2] + (b[:, 2:] - 1.0) / 2.0
 
 
 def valid_boxes(boxes: ArrayLike) -> NDArray[np.bool_]:
     """True where a box is finite with positive width and height (the toolkits' notion of a usable box)."""
-    b = as_boxes(boxes)
+    b = view_boxes(boxes)
     with np.errstate(invalid="ignore"):
         return np.isfinite(b).all(axis=1) & (b[:, 2] > 0) & (b[:, 3] > 0)
 
@@ -93,7 +103,7 @@ def iou(pred: ArrayLike, gt: ArrayLike, pixel_inclusive: bool = False, union_eps
     equals the continuous IoU, but both are offered so each toolkit's arithmetic is reproduced exactly.
     ``union_eps`` is added to the union (got10k adds machine epsilon). Rows with a NaN give NaN; disjoint boxes 0.
     """
-    a, b = as_boxes(pred), as_boxes(gt)
+    a, b = view_boxes(pred), view_boxes(gt)
     if a.shape != b.shape:
         raise ValueError(f"iou needs paired boxes, got {a.shape} and {b.shape}")
     one = 1.0 if pixel_inclusive else 0.0
@@ -118,7 +128,7 @@ def normalized_center_error(pred: ArrayLike, gt: ArrayLike, eps: float = 0.0) ->
 
     ``eps`` is added to the ground-truth size, as pysot does (1e-16) to avoid dividing by zero.
     """
-    g = as_boxes(gt)
+    g = view_boxes(gt)
     with np.errstate(invalid="ignore", divide="ignore"):
         d = (box_centers(pred) - box_centers(g)) / (g[:, 2:] + eps)
         return np.hypot(d[:, 0], d[:, 1])

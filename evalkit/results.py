@@ -67,7 +67,7 @@ class ResultSet:
             if (key := canonical_key(n)) in self.runs:
                 return self.runs[key]
         loose: dict[str, list[str]] = defaultdict(list)
-        for key in self.runs:
+        for key in self.runs:  # a few hundred keys: cheap next to reading the files
             loose[compact_key(key)].append(key)
         taken = {canonical_key(o) for o in others}
         for n in names:

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite
 from evalkit.errors import EvalkitError, InputProblem, PartialSuiteError
-from evalkit.metrics.ope import PredictionError, RunCounts, SuiteScore, aggregate, evaluate_run
+from evalkit.metrics.ope import AlignedRun, PredictionError, RunCounts, SuiteScore, aggregate, evaluate_runs
 from evalkit.metrics.profiles import Profile
 from evalkit.results import ResultSet, Run
 
@@ -77,10 +77,15 @@ def _json_fields(score: SuiteScore) -> dict[str, float | int | None]:
 
 def looks_like_corners(first: NDArray[np.float64], gt0: NDArray[np.float64]) -> bool:
     """True when a result's first box is the ground-truth box written as x1,y1,x2,y2 instead of x,y,w,h."""
-    if np.allclose(first, gt0, atol=0.5) or not np.isfinite(first).all():
+    f = [float(v) for v in first]
+    x, y, w, h = (float(v) for v in gt0)
+
+    def close(target: list[float]) -> bool:
+        return all(abs(a - b) <= 0.5 for a, b in zip(f, target, strict=True))
+
+    if close([x, y, w, h]) or not all(np.isfinite(f)):
         return False
-    x, y, w, h = gt0
-    return any(np.allclose(first, [x, y, x + w - d, y + h - d], atol=0.5) for d in (0.0, 1.0))
+    return close([x, y, x + w, y + h]) or close([x, y, x + w - 1, y + h - 1])
 
 
 def align_run(run: Run, seq: Sequence, protocol_start: int) -> tuple[NDArray[np.float64], int]:
@@ -123,20 +128,34 @@ def _problem(run: Run, line: int | None, message: str) -> _RunProblem:
     return _RunProblem(InputProblem(run.source, line, message))
 
 
-def score_sequence_ope(rs: ResultSet, seq: Sequence, profile: Profile, family: str,
-                       others: SequenceABC[str] = ()) -> RunCounts:
-    """OPE counts of one tracker on one sequence (run 1 of the stored runs); ``others``: the suite's other names."""
+def aligned_ope_run(rs: ResultSet, seq: Sequence, profile: Profile, others: SequenceABC[str] = ()
+                    ) -> tuple[Run, AlignedRun, int]:
+    """Run 1 of a tracker on a sequence, aligned to its ground truth: (run, (boxes, gt, visible), gt row offset)."""
     runs = rs.runs_for(seq.name, seq.aliases, others)
     if not runs:
         raise _RunProblem(InputProblem(rs.source, None, f"no result for sequence {seq.name}"))
     run = runs[0]
-    start = seq.first_start_index(profile.honour_init_omit)
-    boxes, offset = align_run(run, seq, start)
+    boxes, offset = align_run(run, seq, seq.first_start_index(profile.honour_init_omit))
     visible = seq.target_visible[offset:] if seq.target_visible is not None else None
-    try:
-        return evaluate_run(boxes, seq.ground_truth[offset:], profile, family, visible)
-    except PredictionError as exc:
-        raise _problem(run, run.line_offset + offset + exc.row + 1, str(exc)) from None
+    return run, (boxes, seq.ground_truth[offset:], visible), offset
+
+
+def evaluate_aligned(aligned: dict[str, tuple[Run, AlignedRun, int]], profile: Profile, family: str,
+                     problems: list[InputProblem], unscored: list[str]) -> dict[str, RunCounts]:
+    """Evaluate all aligned runs in one pass; a run the profile refuses is reported and the rest re-evaluated."""
+    pending = dict(aligned)
+    while pending:
+        names = list(pending)
+        try:
+            counts = evaluate_runs([pending[n][1] for n in names], profile, family)
+        except PredictionError as exc:
+            name = names[exc.run]
+            run, _, offset = pending.pop(name)
+            problems.append(InputProblem(run.source, run.line_offset + offset + exc.row + 1, str(exc)))
+            unscored.append(name)
+            continue
+        return dict(zip(names, counts, strict=True))
+    return {}
 
 
 def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profile,
@@ -154,19 +173,20 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
     names = [s.name for s in suite]
     trackers: dict[str, TrackerScore] = {}
     for rs in result_sets:
-        per_seq: dict[str, RunCounts] = {}
         problems = list(rs.problems)
-        unscored = []
+        unscored: list[str] = []
+        aligned = {}
         for seq in suite:
             try:
-                others = [n for n in names if n != seq.name]
-                per_seq[seq.name] = score_sequence_ope(rs, seq, profile, suite.family, others)
+                aligned[seq.name] = aligned_ope_run(rs, seq, profile, [n for n in names if n != seq.name])
             except _RunProblem as exc:
                 problems.append(exc.problem)
                 unscored.append(seq.name)
+        per_seq = evaluate_aligned(aligned, profile, suite.family, problems, unscored)
         if not per_seq:
             trackers[rs.tracker] = TrackerScore(rs.tracker, _empty_score(profile), {}, {}, problems, unscored)
             continue
+        per_seq = {n: per_seq[n] for n in names if n in per_seq}  # suite order
         by_attr = {}
         for code in suite.attribute_names:
             members = [per_seq[s.name] for s in suite if code in s.attributes and s.name in per_seq]

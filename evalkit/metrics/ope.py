@@ -31,10 +31,11 @@ FIELDS = ("success_auc", "precision_20", "precision_auc", "norm_precision", "mea
 
 
 class PredictionError(EvalkitError):
-    """A profile that refuses invalid predictions (pytracking) found one; carries the 0-based row."""
+    """A profile that refuses invalid predictions (pytracking) found one; carries the run and its 0-based row."""
 
-    def __init__(self, row: int, message: str) -> None:
+    def __init__(self, row: int, message: str, run: int = 0) -> None:
         self.row = row
+        self.run = run
         super().__init__(message)
 
 
@@ -91,23 +92,36 @@ def _valid(gt: NDArray[np.float64], test: Validity, eps: float = 0.0) -> NDArray
         return (centres > 0).all(axis=1)
 
 
-def _counts_above(values: NDArray[np.float64], thresholds: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Number of values strictly greater than each threshold (NaN counts as below)."""
-    v = np.sort(np.where(np.isnan(values), -np.inf, values))
-    return (v.size - np.searchsorted(v, thresholds, side="right")).astype(np.float64)
+def _hist_by_run(run_ids: NDArray[np.intp], bins: NDArray[np.intp], n_runs: int, n_bins: int
+                 ) -> NDArray[np.float64]:
+    """Histogram of bin indices per run, shape (n_runs, n_bins)."""
+    flat = np.bincount(run_ids * n_bins + bins, minlength=n_runs * n_bins)
+    return flat.reshape(n_runs, n_bins).astype(np.float64)
 
 
-def _counts_within(values: NDArray[np.float64], thresholds: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Number of values less than or equal to each threshold (NaN counts as above)."""
-    v = np.sort(np.where(np.isnan(values), np.inf, values))
-    return np.searchsorted(v, thresholds, side="right").astype(np.float64)
+def _counts_above(values: NDArray[np.float64], thresholds: NDArray[np.float64], run_ids: NDArray[np.intp],
+                  n_runs: int) -> NDArray[np.float64]:
+    """Per run, the number of values strictly greater than each threshold (NaN counts as below every threshold)."""
+    v = np.where(np.isnan(values), -np.inf, values)
+    bins = np.searchsorted(thresholds, v, side="left")  # how many thresholds lie strictly below the value
+    hist = _hist_by_run(run_ids, bins, n_runs, len(thresholds) + 1)
+    return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
 
 
-def _replace_invalid_predictions(pred: NDArray[np.float64], gt: NDArray[np.float64], profile: Profile
-                                 ) -> NDArray[np.float64]:
+def _counts_within(values: NDArray[np.float64], thresholds: NDArray[np.float64], run_ids: NDArray[np.intp],
+                   n_runs: int) -> NDArray[np.float64]:
+    """Per run, the number of values less than or equal to each threshold (NaN counts as above every threshold)."""
+    v = np.where(np.isnan(values), np.inf, values)
+    bins = np.searchsorted(thresholds, v, side="left")
+    hist = _hist_by_run(run_ids, bins, n_runs, len(thresholds) + 1)
+    return np.cumsum(hist[:, :-1], axis=1)
+
+
+def _replace_invalid_predictions(pred: NDArray[np.float64], gt: NDArray[np.float64], starts: NDArray[np.intp],
+                                 profile: Profile) -> NDArray[np.float64]:
     """Apply the profile's rule for unusable predicted boxes (copying; inputs are never changed)."""
     mode = profile.invalid_prediction
-    if mode == "keep" or len(pred) < 2:
+    if mode == "keep":
         return pred
     gt_known = ~np.isnan(gt).any(axis=1)
     with np.errstate(invalid="ignore"):
@@ -119,9 +133,11 @@ def _replace_invalid_predictions(pred: NDArray[np.float64], gt: NDArray[np.float
             broken = np.isnan(pred).any(axis=1) | (pred[:, 2:] < 0).any(axis=1)
             if broken.any():
                 row = int(np.flatnonzero(broken)[0])
-                raise PredictionError(row, f"invalid predicted box {pred[row].tolist()} (NaN or negative size)")
+                run = int(np.searchsorted(starts, row, side="right") - 1)
+                raise PredictionError(row - int(starts[run]), f"invalid predicted box {pred[row].tolist()} "
+                                      f"(NaN or negative size)", run)
             replace = (pred[:, 2:] == 0).any(axis=1) & gt_known
-    replace[0] = False
+    replace[starts] = False  # a run's first box is never replaced, so filling never crosses runs
     if not replace.any():
         return pred
     source = np.where(replace, 0, np.arange(len(pred)))
@@ -129,67 +145,81 @@ def _replace_invalid_predictions(pred: NDArray[np.float64], gt: NDArray[np.float
     return pred[source]
 
 
-def _apply(values: NDArray[np.float64], valid: NDArray[np.bool_], treatment: str, hit: float, fail: float
-           ) -> tuple[NDArray[np.float64], int]:
-    """Set values of invalid frames to a hit or a failure, or drop them; return values and the denominator."""
-    if treatment == "drop":
-        return values[valid], int(valid.sum())
-    out = values.copy()
-    out[~valid] = hit if treatment == "hit" else fail
-    return out, len(values)
-
-
 def evaluate_run(pred: NDArray[np.float64], gt: NDArray[np.float64], profile: Profile, family: str,
                  visible: NDArray[np.bool_] | None = None) -> RunCounts:
     """Hit counts of one run, with ``pred`` and ``gt`` already aligned row by row (row 0 = the run's first frame)."""
-    pred = geometry.as_boxes(pred)
-    gt = geometry.as_boxes(gt)
-    if pred.shape != gt.shape:
-        raise EvalkitError(f"prediction has {len(pred)} rows but ground truth {len(gt)}")
-    if len(pred) == 0:
-        raise EvalkitError("empty run")
-    pred = _replace_invalid_predictions(pred, gt, profile)
+    return evaluate_runs([(pred, gt, visible)], profile, family)[0]
+
+
+AlignedRun = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_] | None]
+
+
+def evaluate_runs(runs: SequenceABC[AlignedRun], profile: Profile, family: str) -> list[RunCounts]:
+    """Hit counts of many aligned (pred, gt, visible) runs in one vectorised pass over all their frames."""
+    preds, gts = [], []
+    for pred, gt, _ in runs:
+        p, g = geometry.view_boxes(pred), geometry.view_boxes(gt)
+        if p.shape != g.shape:
+            raise EvalkitError(f"prediction has {len(p)} rows but ground truth {len(g)}")
+        if len(p) == 0:
+            raise EvalkitError("empty run")
+        preds.append(p)
+        gts.append(g)
+    n_runs = len(runs)
+    lengths = np.array([len(p) for p in preds], dtype=np.intp)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
+    run_ids = np.repeat(np.arange(n_runs, dtype=np.intp), lengths)
+    pred = np.concatenate(preds)
+    gt = np.concatenate(gts)
+    pred = _replace_invalid_predictions(pred, gt, starts, profile)
     if profile.first_frame == "ground-truth":
         pred = pred.copy()
-        pred[0] = gt[0]
+        pred[starts] = gt[starts]
     rule: GroundTruthRule = profile.rule_for(family)
 
     ious = geometry.iou(pred, gt, pixel_inclusive=profile.iou_pixel_inclusive, union_eps=profile.iou_union_eps)
     if profile.iou_clip:
         ious = np.clip(ious, 0.0, 1.0)
-    errors = geometry.center_error(pred, gt)
-    norm_errors = geometry.normalized_center_error(pred, gt, eps=profile.normalized_eps)
+    offsets = geometry.box_centers(pred) - geometry.box_centers(gt)  # the two error measures share it
+    errors = np.hypot(offsets[:, 0], offsets[:, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = offsets / (gt[:, 2:] + profile.normalized_eps)
+    norm_errors = np.hypot(scaled[:, 0], scaled[:, 1])
 
     invisible = None
-    if visible is not None and rule.invisible != "ignore":
-        invisible = ~np.asarray(visible, dtype=bool)
+    if rule.invisible != "ignore" and any(v is not None for _, _, v in runs):
+        invisible = ~np.concatenate([np.ones(n, bool) if v is None else np.asarray(v, dtype=bool)
+                                     for n, (_, _, v) in zip(lengths, runs, strict=True)])
+    masks: dict[str, NDArray[np.bool_]] = {}
 
     def prepare(values: NDArray[np.float64], test: Validity, treatment: str, hit: float, fail: float
-                ) -> tuple[NDArray[np.float64], int]:
-        valid = _valid(gt, test, profile.normalized_eps)
+                ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
+        """Values with invalid frames set to a hit or a failure (or dropped), their run ids and denominators."""
+        if test not in masks:
+            masks[test] = _valid(gt, test, profile.normalized_eps)
+        valid = masks[test]
         if invisible is not None and rule.invisible == "as-invalid":
             valid = valid & ~invisible
-        out, n = _apply(values, valid, treatment, hit, fail)
+        out = values.copy()
         if invisible is not None and rule.invisible == "fail":
-            keep = valid if treatment == "drop" else np.ones(len(values), bool)
-            out = out.copy()
-            out[invisible[keep]] = fail
-        return out, n
+            out[invisible & valid] = fail
+        if treatment == "drop":
+            ids = run_ids[valid]
+            return out[valid], ids, np.bincount(ids, minlength=n_runs)
+        out[~valid] = hit if treatment == "hit" else fail
+        return out, run_ids, lengths
 
-    s_vals, n_s = prepare(ious, rule.success_valid, rule.success_invalid, np.inf, -1.0)
-    p_vals, n_p = prepare(errors, rule.precision_valid, rule.precision_invalid, -1.0, np.inf)
-    n_vals, n_n = prepare(norm_errors, rule.norm_valid, rule.norm_invalid, -1.0, np.inf)
+    s_vals, s_ids, n_s = prepare(ious, rule.success_valid, rule.success_invalid, np.inf, -1.0)
+    p_vals, p_ids, n_p = prepare(errors, rule.precision_valid, rule.precision_invalid, -1.0, np.inf)
+    n_vals, n_ids, n_n = prepare(norm_errors, rule.norm_valid, rule.norm_invalid, -1.0, np.inf)
 
-    counted_ious = np.where(np.isfinite(s_vals) & (s_vals > 0), s_vals, 0.0)
-    return RunCounts(
-        success_hits=_counts_above(s_vals, profile.success_thresholds),
-        precision_hits=_counts_within(p_vals, profile.precision_thresholds),
-        norm_hits=_counts_within(n_vals, profile.norm_precision_thresholds),
-        iou_sum=float(counted_ious.sum()),
-        n_success=n_s,
-        n_precision=n_p,
-        n_norm=n_n,
-    )
+    counted = np.where(np.isfinite(s_vals) & (s_vals > 0), s_vals, 0.0)
+    iou_sums = np.bincount(s_ids, weights=counted, minlength=n_runs)
+    s_hits = _counts_above(s_vals, profile.success_thresholds, s_ids, n_runs)
+    p_hits = _counts_within(p_vals, profile.precision_thresholds, p_ids, n_runs)
+    n_hits = _counts_within(n_vals, profile.norm_precision_thresholds, n_ids, n_runs)
+    return [RunCounts(s_hits[k], p_hits[k], n_hits[k], float(iou_sums[k]), int(n_s[k]), int(n_p[k]), int(n_n[k]))
+            for k in range(n_runs)]
 
 
 def pool(runs: Iterable[RunCounts]) -> RunCounts:
@@ -221,6 +251,13 @@ class SuiteScore:
         return {k: getattr(self, k) for k in FIELDS}
 
 
+def _rates(hits: SequenceABC[NDArray[np.float64]], counts: SequenceABC[int]) -> NDArray[np.float64]:
+    """Per-sequence curves (hits / frames) as one matrix; a sequence with no counted frame gives zeros."""
+    n = np.asarray(counts, dtype=np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.stack(hits) / n, 0.0)
+
+
 def _mean_curve(curves: NDArray[np.float64], drop_zero: bool) -> NDArray[np.float64]:
     if drop_zero:
         keep = curves.sum(axis=1) > np.finfo(float).eps
@@ -232,9 +269,9 @@ def aggregate(per_sequence: SequenceABC[RunCounts], profile: Profile) -> SuiteSc
     """Average per-sequence curves over a suite and read off the headline numbers under ``profile``."""
     if not per_sequence:
         raise EvalkitError("no sequence to aggregate")
-    succ = np.stack([c.success_curve() for c in per_sequence])
-    prec = np.stack([c.precision_curve() for c in per_sequence])
-    norm = np.stack([c.norm_precision_curve() for c in per_sequence])
+    succ = _rates([c.success_hits for c in per_sequence], [c.n_success for c in per_sequence])
+    prec = _rates([c.precision_hits for c in per_sequence], [c.n_precision for c in per_sequence])
+    norm = _rates([c.norm_hits for c in per_sequence], [c.n_norm for c in per_sequence])
     s = _mean_curve(succ, profile.drop_all_zero_sequences)
     p = _mean_curve(prec, profile.drop_all_zero_sequences)
     n = _mean_curve(norm, profile.drop_all_zero_sequences)
