@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--results", type=Path, action="append", required=True,
                        help="results folder (OTB .mat files, <tracker>/<seq>.txt, or an evalkit store); repeatable")
     score.add_argument("--profile", help=f"metric conventions: {', '.join(PROFILES.names())} (default from config)")
-    score.add_argument("--protocol", default="ope", choices=["ope"], help="evaluation protocol (default: ope)")
+    score.add_argument("--protocol", default="ope", choices=["ope", "tre", "sre"],
+                       help="ope (default), or tre / sre: pool every stored run per sequence as the OTB toolkit does")
     score.add_argument("--format", default="table", choices=["table", "json", "csv"])
     score.add_argument("--sequences", type=_csv_list, help="score only these sequences (output labelled partial)")
     score.add_argument("--allow-partial", action="store_true",
@@ -85,7 +86,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
             raise EvalkitError(f"trackers not found in the results: {', '.join(sorted(unknown))}; found: "
                                f"{', '.join(rs.tracker for rs in sets)}")
         sets = [rs for rs in sets if rs.tracker.lower() in wanted]
-    report = score_ope(suite, sets, profile, allow_partial=args.allow_partial or bool(args.sequences))
+    report = score_ope(suite, sets, profile, allow_partial=args.allow_partial or bool(args.sequences),
+                       protocol=args.protocol)
 
     n_problems = 0
     for name, t in report.trackers.items():

@@ -23,7 +23,15 @@ from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite
 from evalkit.errors import EvalkitError, InputProblem, PartialSuiteError
-from evalkit.metrics.ope import AlignedRun, PredictionError, RunCounts, SuiteScore, aggregate, evaluate_runs
+from evalkit.metrics.ope import (
+    AlignedRun,
+    PredictionError,
+    RunCounts,
+    SuiteScore,
+    aggregate,
+    evaluate_runs,
+    pool,
+)
 from evalkit.metrics.profiles import Profile
 from evalkit.results import ResultSet, Run
 
@@ -128,39 +136,62 @@ def _problem(run: Run, line: int | None, message: str) -> _RunProblem:
     return _RunProblem(InputProblem(run.source, line, message))
 
 
-def aligned_ope_run(rs: ResultSet, seq: Sequence, profile: Profile, others: SequenceABC[str] = ()
-                    ) -> tuple[Run, AlignedRun, int]:
-    """Run 1 of a tracker on a sequence, aligned to its ground truth: (run, (boxes, gt, visible), gt row offset)."""
+POOLED_PROTOCOLS = ("tre", "sre")
+
+
+def aligned_runs(rs: ResultSet, seq: Sequence, profile: Profile, others: SequenceABC[str] = (),
+                 protocol: str = "ope") -> list[tuple[Run, AlignedRun, int]]:
+    """A tracker's runs on a sequence aligned to its ground truth: [(run, (boxes, gt, visible), gt row offset)].
+
+    OPE takes run 1 from the protocol's start frame; TRE and SRE take every stored run (the OTB toolkit's 20
+    temporal segments or 12 spatial perturbations), each from the start frame it records.
+    """
     runs = rs.runs_for(seq.name, seq.aliases, others)
     if not runs:
         raise _RunProblem(InputProblem(rs.source, None, f"no result for sequence {seq.name}"))
-    run = runs[0]
-    boxes, offset = align_run(run, seq, seq.first_start_index(profile.honour_init_omit))
-    visible = seq.target_visible[offset:] if seq.target_visible is not None else None
-    return run, (boxes, seq.ground_truth[offset:], visible), offset
+    if protocol in POOLED_PROTOCOLS and len(runs) < 2:
+        message = f"holds 1 run of {seq.name}; {protocol.upper()} needs the protocol's runs (OTB: 20 TRE, 12 SRE)"
+        raise _RunProblem(InputProblem(runs[0].source, None, message))
+    out = []
+    for run in runs[:1] if protocol == "ope" else runs:
+        start = seq.first_start_index(profile.honour_init_omit) if protocol == "ope" else 0
+        boxes, offset = align_run(run, seq, start)
+        visible = seq.target_visible[offset:] if seq.target_visible is not None else None
+        out.append((run, (boxes, seq.ground_truth[offset:], visible), offset))
+    return out
 
 
-def evaluate_aligned(aligned: dict[str, tuple[Run, AlignedRun, int]], profile: Profile, family: str,
+def evaluate_aligned(aligned: dict[str, list[tuple[Run, AlignedRun, int]]], profile: Profile, family: str,
                      problems: list[InputProblem], unscored: list[str]) -> dict[str, RunCounts]:
-    """Evaluate all aligned runs in one pass; a run the profile refuses is reported and the rest re-evaluated."""
+    """Evaluate all aligned runs in one pass and pool each sequence's runs; a sequence with a run the profile
+    refuses is reported and left out, and the rest re-evaluated."""
     pending = dict(aligned)
     while pending:
-        names = list(pending)
+        keys = [(name, k) for name, runs in pending.items() for k in range(len(runs))]
         try:
-            counts = evaluate_runs([pending[n][1] for n in names], profile, family)
+            counts = evaluate_runs([pending[n][k][1] for n, k in keys], profile, family)
         except PredictionError as exc:
-            name = names[exc.run]
-            run, _, offset = pending.pop(name)
+            name, k = keys[exc.run]
+            run, _, offset = pending.pop(name)[k]
             problems.append(InputProblem(run.source, run.line_offset + offset + exc.row + 1, str(exc)))
             unscored.append(name)
             continue
-        return dict(zip(names, counts, strict=True))
+        per_seq: dict[str, list[RunCounts]] = {}
+        for (name, _), c in zip(keys, counts, strict=True):
+            per_seq.setdefault(name, []).append(c)
+        return {name: pool(cs) for name, cs in per_seq.items()}
     return {}
 
 
 def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profile,
-              allow_partial: bool = False) -> ScoreReport:
-    """OPE scores of every result set on ``suite`` under ``profile``."""
+              allow_partial: bool = False, protocol: str = "ope") -> ScoreReport:
+    """OPE (or pooled TRE / SRE) scores of every result set on ``suite`` under ``profile``.
+
+    TRE and SRE pool each sequence's runs (hits and frames summed, then divided) before averaging over sequences,
+    as the OTB toolkit's genPerfMat does.
+    """
+    if protocol not in ("ope", *POOLED_PROTOCOLS):
+        raise EvalkitError(f"unknown protocol {protocol!r}; one of ope, tre, sre")
     if suite.missing and not allow_partial:
         raise PartialSuiteError(
             f"{suite.name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in {suite.source} "
@@ -178,7 +209,7 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
         aligned = {}
         for seq in suite:
             try:
-                aligned[seq.name] = aligned_ope_run(rs, seq, profile, [n for n in names if n != seq.name])
+                aligned[seq.name] = aligned_runs(rs, seq, profile, [n for n in names if n != seq.name], protocol)
             except _RunProblem as exc:
                 problems.append(exc.problem)
                 unscored.append(seq.name)
@@ -194,7 +225,7 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
                 by_attr[code] = aggregate(members, profile)
         trackers[rs.tracker] = TrackerScore(rs.tracker, aggregate(list(per_seq.values()), profile), per_seq,
                                             by_attr, problems, unscored)
-    return ScoreReport(suite.name, "ope", profile.name, suite.is_partial, len(suite), suite.missing, trackers)
+    return ScoreReport(suite.name, protocol, profile.name, suite.is_partial, len(suite), suite.missing, trackers)
 
 
 def _empty_score(profile: Profile) -> SuiteScore:

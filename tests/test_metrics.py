@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from evalkit import geometry
-from evalkit.metrics.ope import PredictionError, aggregate, evaluate_run, pool
+from evalkit.metrics.ope import PredictionError, _counts_within, aggregate, evaluate_run, pool
 from evalkit.metrics.profiles import GOT10K, OTB_TOOLKIT, PYSOT, PYTRACKING
 from evalkit.registry import PROFILES
 
@@ -238,3 +238,17 @@ def test_threshold_sets_and_registry() -> None:
         assert PROFILES.get(p.name) is p
     with pytest.raises(Exception, match="did you mean 'pysot'"):
         PROFILES.get("pysto")
+
+
+def test_threshold_arrays_are_built_as_each_toolkit_builds_them() -> None:
+    """Bit-exact thresholds: pysot/pytracking's arange(0, 51) / 100 differs from linspace(0, 0.5, 51) at 0.35."""
+    np.testing.assert_array_equal(PYSOT.success_thresholds, np.arange(0, 1.05, 0.05))
+    np.testing.assert_array_equal(GOT10K.success_thresholds, np.linspace(0, 1, 21))
+    np.testing.assert_array_equal(PYSOT.norm_precision_thresholds, np.arange(0, 51, 1) / 100)
+    np.testing.assert_array_equal(GOT10K.norm_precision_thresholds, np.linspace(0, 0.5, 51))
+    assert PYSOT.norm_precision_thresholds[35] != GOT10K.norm_precision_thresholds[35]
+    # a normalized error a hair above 0.35 is within got10k's 36th threshold but not pysot's
+    value = np.array([float(GOT10K.norm_precision_thresholds[35])])
+    ids = np.zeros(1, dtype=np.intp)
+    assert _counts_within(value, GOT10K.norm_precision_thresholds, ids, 1)[0, 35] == 1
+    assert _counts_within(value, PYSOT.norm_precision_thresholds, ids, 1)[0, 35] == 0
