@@ -72,7 +72,7 @@ def best_of(repeats: int, fn: Callable[[], T]) -> tuple[float, T]:
 
 def evalkit_pipeline(gt_root: Path, results_root: Path, profile: Profile) -> ScoreReport:
     """What ``evalkit score`` does: load ground truth and raw results, then score every tracker."""
-    return score_ope(load_suite("otb100", gt_root), discover_results(results_root), profile)
+    return score_ope(load_suite("otb100", gt_root), discover_results(results_root), profile, resamples=0)
 
 
 class AnnoFileDataset:
@@ -211,14 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         t_load_gt, _ = best_of(args.repeats, lambda: load_suite("otb100", gt_root))
         t_load_mat, _ = best_of(args.repeats, lambda: discover_results(results_root))
         t_load_text, _ = best_of(args.repeats, lambda: discover_results(text_root))
-        t_score, _ = best_of(args.repeats, lambda: score_ope(suite, result_sets, profile))
-        t_one, _ = best_of(args.repeats, lambda: score_ope(suite, one, profile))
+        t_score, _ = best_of(args.repeats, lambda: score_ope(suite, result_sets, profile, resamples=0))
+        t_one, _ = best_of(args.repeats, lambda: score_ope(suite, one, profile, resamples=0))
         t_got, performance = best_of(args.repeats, lambda: quiet_report(experiment, trackers))
         t_got_one, _ = best_of(args.repeats, lambda: quiet_report(experiment, [ONE_TRACKER]))
 
         print(f"OTB-100 ({len(suite)} sequences), {len(trackers)} trackers ({', '.join(trackers)}), "
               f"profile got10k; best of {args.repeats}; imports not timed")
-        print("got10k: ExperimentOTB.report with plot_curves replaced by a no-op (evaluation only, no plotting)\n")
+        print("got10k: ExperimentOTB.report with plot_curves replaced by a no-op (evaluation only, no plotting)")
+        print("evalkit: score_ope with resamples=0 (no bootstrap intervals, which got10k does not compute)\n")
         rows: list[tuple[str, float, float | None]] = [  # label, seconds, got10k seconds to compare with
             ("evalkit full pipeline (.mat results): load_suite + discover_results + score_ope", t_full, t_got),
             ("evalkit full pipeline (got10k's text files): load_suite + discover_results + score_ope", t_text, t_got),
@@ -249,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cprofile:
             print_profile(lambda: evalkit_pipeline(gt_root, results_root, profile),
                           "evalkit full pipeline (.mat results)", 25)
-            print_profile(lambda: score_ope(suite, result_sets, profile), "evalkit score_ope only", 25)
+            print_profile(lambda: score_ope(suite, result_sets, profile, resamples=0), "evalkit score_ope only", 25)
             print_profile(lambda: quiet_report(experiment, trackers), "got10k report", 15)
     return 0 if identical else 1
 

@@ -57,17 +57,37 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--by-attribute", action="store_true", help="also print per-attribute success AUC")
     score.add_argument("--per-sequence", action="store_true", help="also print per-sequence scores")
     score.add_argument("--strict", action="store_true", help="exit with status 3 when any result file had a problem")
+    _add_statistics_options(score)
+
+    cmp = sub.add_parser("compare", help="paired comparison of two trackers on the same suite")
+    cmp.add_argument("a", help="first tracker (name after renaming)")
+    cmp.add_argument("b", help="second tracker")
+    cmp.add_argument("--suite", required=True)
+    cmp.add_argument("--data-root", type=Path)
+    cmp.add_argument("--results", type=Path, action="append", required=True)
+    cmp.add_argument("--profile")
+    cmp.add_argument("--protocol", default="ope", choices=["ope", "tre", "sre"])
+    cmp.add_argument("--sequences", type=_csv_list)
+    cmp.add_argument("--allow-partial", action="store_true")
+    cmp.add_argument("--rename", type=_rename, action="append", default=[], metavar="OLD=NEW")
+    cmp.add_argument("--format", default="table", choices=["table", "json"])
+    _add_statistics_options(cmp)
 
     lst = sub.add_parser("list", help="list known suites or profiles")
     lst.add_argument("what", choices=["suites", "profiles"])
     return parser
 
 
-def _cmd_score(args: argparse.Namespace) -> int:
+def _add_statistics_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bootstrap", type=int, default=10_000, metavar="N",
+                   help="bootstrap resamples for 95%% intervals and paired tests (0: off; default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+
+
+def _load_for_scoring(args: argparse.Namespace) -> tuple[object, list[object], object]:
+    """Suite, result sets and profile named by the common scoring options."""
     from evalkit.datasets import load_suite
     from evalkit.results import discover_results
-    from evalkit.scoring import score_ope
-    from evalkit.tables import format_attribute_table, format_csv, format_json, format_sequence_table, format_table
 
     cfg = load_config(args.config)
     SUITES.get(args.suite)  # unknown names fail here, with suggestions
@@ -79,6 +99,44 @@ def _cmd_score(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite, root, args.sequences)
     renames = dict(args.rename)
     sets = [rs for path in args.results for rs in discover_results(path, renames)]
+    return suite, sets, profile
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import json
+
+    from evalkit.metrics.statistics import paired_comparison
+    from evalkit.scoring import score_ope
+    from evalkit.tables import format_comparison
+
+    suite, sets, profile = _load_for_scoring(args)
+    by_name = {rs.tracker.lower(): rs for rs in sets}
+    for t in (args.a, args.b):
+        if t.lower() not in by_name:
+            raise EvalkitError(f"tracker {t!r} not found in the results; found: {', '.join(rs.tracker for rs in sets)}")
+    pair = [by_name[args.a.lower()], by_name[args.b.lower()]]
+    report = score_ope(suite, pair, profile, allow_partial=args.allow_partial or bool(args.sequences),
+                       protocol=args.protocol, resamples=0)
+    ta, tb = report.trackers[pair[0].tracker], report.trackers[pair[1].tracker]
+    results = paired_comparison(ta.per_sequence, tb.per_sequence, profile, resamples=max(args.bootstrap, 1),
+                                seed=args.seed)
+    if args.format == "json":
+        print(json.dumps({"suite": report.suite, "protocol": report.protocol, "profile": report.profile,
+                          "partial": report.partial, "a": ta.tracker, "b": tb.tracker,
+                          "n_sequences": results[0].n_sequences,
+                          "fields": {r.field: {"a": r.a, "b": r.b, "difference": r.difference,
+                                               "ci95": list(r.interval), "p_value": r.p_value} for r in results}},
+                         indent=2))
+    else:
+        print(format_comparison(ta.tracker, tb.tracker, results, report.suite, report.protocol, report.profile))
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from evalkit.scoring import score_ope
+    from evalkit.tables import format_attribute_table, format_csv, format_json, format_sequence_table, format_table
+
+    suite, sets, profile = _load_for_scoring(args)
     if args.trackers:
         wanted = {t.lower() for t in args.trackers}
         unknown = wanted - {rs.tracker.lower() for rs in sets}
@@ -87,7 +145,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
                                f"{', '.join(rs.tracker for rs in sets)}")
         sets = [rs for rs in sets if rs.tracker.lower() in wanted]
     report = score_ope(suite, sets, profile, allow_partial=args.allow_partial or bool(args.sequences),
-                       protocol=args.protocol)
+                       protocol=args.protocol, resamples=max(args.bootstrap, 0), seed=args.seed)
 
     n_problems = 0
     for name, t in report.trackers.items():
@@ -125,7 +183,7 @@ def main(argv: SequenceABC[str] | None = None) -> int:
     """Entry point of the ``evalkit`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return {"score": _cmd_score, "list": _cmd_list}[args.command](args)
+        return {"score": _cmd_score, "compare": _cmd_compare, "list": _cmd_list}[args.command](args)
     except EvalkitError as exc:
         print(f"evalkit: error: {exc}", file=sys.stderr)
         return 2

@@ -33,6 +33,13 @@ from evalkit.metrics.ope import (
     pool,
 )
 from evalkit.metrics.profiles import Profile
+from evalkit.metrics.statistics import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    PairedResult,
+    bootstrap_intervals,
+    paired_comparison,
+)
 from evalkit.results import ResultSet, Run
 
 
@@ -46,6 +53,8 @@ class TrackerScore:
     per_attribute: dict[str, SuiteScore]
     problems: list[InputProblem] = field(default_factory=list)
     unscored: list[str] = field(default_factory=list)
+    ci95: dict[str, tuple[float, float]] = field(default_factory=dict)
+    vs_best: PairedResult | None = None
 
     @property
     def complete(self) -> bool:
@@ -72,14 +81,16 @@ class ScoreReport:
             "protocol": self.protocol,
             "profile": self.profile,
             "partial": self.partial,
-            "trackers": {name: _json_fields(t.score) for name, t in self.trackers.items()},
+            "trackers": {name: _json_fields(t) for name, t in self.trackers.items()},
         }
 
 
-def _json_fields(score: SuiteScore) -> dict[str, float | int | None]:
-    out: dict[str, float | int | None] = {}
-    for k, v in score.as_dict().items():
+def _json_fields(t: TrackerScore) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in t.score.as_dict().items():
         out[k] = None if isinstance(v, float) and not np.isfinite(v) else v
+    if t.ci95:
+        out["ci95"] = {k: [lo, hi] for k, (lo, hi) in t.ci95.items()}
     return out
 
 
@@ -184,11 +195,13 @@ def evaluate_aligned(aligned: dict[str, list[tuple[Run, AlignedRun, int]]], prof
 
 
 def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profile,
-              allow_partial: bool = False, protocol: str = "ope") -> ScoreReport:
+              allow_partial: bool = False, protocol: str = "ope", resamples: int = DEFAULT_RESAMPLES,
+              seed: int = DEFAULT_SEED) -> ScoreReport:
     """OPE (or pooled TRE / SRE) scores of every result set on ``suite`` under ``profile``.
 
     TRE and SRE pool each sequence's runs (hits and frames summed, then divided) before averaging over sequences,
-    as the OTB toolkit's genPerfMat does.
+    as the OTB toolkit's genPerfMat does. With ``resamples`` > 0 each tracker gets bootstrap 95 % intervals over
+    sequences and a paired test of its success AUC against the best tracker (seeded, reproducible).
     """
     if protocol not in ("ope", *POOLED_PROTOCOLS):
         raise EvalkitError(f"unknown protocol {protocol!r}; one of ope, tre, sre")
@@ -225,7 +238,23 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
                 by_attr[code] = aggregate(members, profile)
         trackers[rs.tracker] = TrackerScore(rs.tracker, aggregate(list(per_seq.values()), profile), per_seq,
                                             by_attr, problems, unscored)
+    if resamples > 0:
+        add_statistics(trackers, profile, resamples, seed)
     return ScoreReport(suite.name, protocol, profile.name, suite.is_partial, len(suite), suite.missing, trackers)
+
+
+def add_statistics(trackers: dict[str, TrackerScore], profile: Profile, resamples: int, seed: int) -> None:
+    """Bootstrap intervals per tracker, and each tracker's paired success-AUC test against the best one."""
+    scored = {n: t for n, t in trackers.items() if len(t.per_sequence) >= 2}
+    for t in scored.values():
+        t.ci95 = bootstrap_intervals(t.per_sequence.values(), profile, resamples=resamples, seed=seed)
+    if len(scored) < 2:
+        return
+    best = max(scored.values(), key=lambda t: t.score.success_auc)
+    for t in scored.values():
+        if t is not best:
+            t.vs_best = paired_comparison(best.per_sequence, t.per_sequence, profile, fields=("success_auc",),
+                                          resamples=resamples, seed=seed)[0]
 
 
 def _empty_score(profile: Profile) -> SuiteScore:

@@ -13,6 +13,7 @@ import io
 import json
 import math
 
+from evalkit.metrics.statistics import PairedResult
 from evalkit.scoring import ScoreReport
 
 COLUMNS = (
@@ -62,16 +63,43 @@ def ranked(report: ScoreReport) -> list[str]:
 
 def format_table(report: ScoreReport) -> str:
     """The headline table, trackers ranked by success AUC."""
+    with_ci = any(t.ci95 for t in report.trackers.values())
     header = ["Tracker", *(label for _, label in COLUMNS)]
+    if with_ci:
+        header[2:2] = ["AUC 95% CI"]
     rows = []
     for name in ranked(report):
         t = report.trackers[name]
         flag = "" if t.complete else " *"
-        rows.append([name + flag, *(_fmt(getattr(t.score, k)) for k, _ in COLUMNS)])
+        if t.vs_best is not None and not t.vs_best.significant:
+            flag += " ="
+        row = [name + flag, *(_fmt(getattr(t.score, k)) for k, _ in COLUMNS)]
+        if with_ci:
+            lo_hi = t.ci95.get("success_auc")
+            row[2:2] = [f"[{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]" if lo_hi else "-"]
+        rows.append(row)
     text = _title(report) + "\n" + _render(header, rows)
     if any(not t.complete for t in report.trackers.values()):
         text += "\n* some sequences could not be scored for this tracker (see the problems listed above)"
+    if any(t.vs_best is not None and not t.vs_best.significant for t in report.trackers.values()):
+        text += ("\n= success AUC not significantly different from the best tracker's (paired sign-flip "
+                 "permutation test over sequences, p >= 0.05)")
+    if with_ci:
+        text += "\nAUC 95% CI: percentile bootstrap over sequences"
     return text
+
+
+def format_comparison(a: str, b: str, results: list[PairedResult], suite: str, protocol: str, profile: str
+                      ) -> str:
+    """The paired comparison of two trackers: scores, difference, its interval and the p-value, per field."""
+    header = ["Field", a, b, "Difference", "95% CI", "p-value", ""]
+    rows = [[r.field, f"{r.a:.4f}", f"{r.b:.4f}", f"{r.difference:+.4f}",
+             f"[{r.interval[0]:+.4f}, {r.interval[1]:+.4f}]", f"{r.p_value:.4f}",
+             "significant" if r.significant else "not significant"] for r in results]
+    n = results[0].n_sequences if results else 0
+    title = f"{a} vs {b} | {suite.upper()} | {protocol.upper()} | profile {profile} | {n} common sequences"
+    return title + "\n" + _render(header, rows) + ("\npaired bootstrap interval over sequences; p: paired sign-flip "
+                                                   "permutation test")
 
 
 def format_attribute_table(report: ScoreReport, field: str = "success_auc") -> str:
