@@ -78,3 +78,58 @@ for _name in ("got10k-val", "got10k-test"):
 PROFILES = Registry("profile")
 for _name in ("otb-toolkit", "got10k", "pysot", "pytracking"):
     PROFILES.register(_name, f"evalkit.metrics.profiles:{_name.upper().replace('-', '_')}")
+
+TRACKERS = Registry("tracker")
+for _name, _target in {
+    "kcf": "trackers.classic:KCF",
+    "csrt": "trackers.classic:CSRT",
+    "mosse": "trackers.classic:MOSSE",
+    "mil": "trackers.classic:MIL",
+    "medianflow": "trackers.classic:MedianFlow",
+}.items():
+    TRACKERS.register(_name, _target)
+
+TRACKER_ENTRY_POINT_GROUP = "evalkit.trackers"
+_entry_points_loaded = False
+
+
+def _load_entry_points() -> None:
+    """Register third-party trackers declared in the ``evalkit.trackers`` entry-point group (once)."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=TRACKER_ENTRY_POINT_GROUP):
+        TRACKERS.register(ep.name, ep.value)
+
+
+def load_tracker_module(spec: str) -> Any:
+    """The tracker class named by ``path/to/file.py:ClassName`` (``--tracker-module``), imported from that file."""
+    import importlib.util
+    from pathlib import Path
+
+    path_text, sep, cls_name = spec.rpartition(":")
+    if not sep or not path_text.endswith(".py") or not cls_name:
+        raise EvalkitError(f"--tracker-module expects path/to/file.py:ClassName, got {spec!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise EvalkitError(f"--tracker-module: {path} does not exist")
+    module_name = f"evalkit_user_tracker_{abs(hash(str(path.resolve())))}"
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise EvalkitError(f"--tracker-module: cannot import {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    if not hasattr(module, cls_name):
+        raise EvalkitError(f"--tracker-module: {path} defines no {cls_name!r}")
+    return getattr(module, cls_name)
+
+
+def tracker_class(name: str) -> Any:
+    """The tracker class registered as ``name`` (built-in or entry point) or given as ``file.py:ClassName``."""
+    if ".py:" in name:
+        return load_tracker_module(name)
+    _load_entry_points()
+    return TRACKERS.get(name)

@@ -192,7 +192,12 @@ def _read_mat_folder(folder: Path) -> list[ResultSet]:
 
 
 def read_store_set(folder: Path) -> ResultSet:
-    """A result set from evalkit's own store folder (tracker name from its run.json)."""
+    """A result set from evalkit's own store folder (tracker name from its run.json).
+
+    Store layout (see :mod:`evalkit.store`): ``<Sequence>/<label>.txt`` boxes with ``<label>.json`` metadata, of
+    which only runs whose status is ``ok`` are read, ordered by label (``tre-00`` .. ``tre-19``). Flat
+    ``<seq>.txt`` files beside ``run.json`` (with an optional ``start_frames`` map) are read too.
+    """
     meta_path = folder / STORE_MARKER
     try:
         meta = json.loads(meta_path.read_text())
@@ -205,6 +210,29 @@ def read_store_set(folder: Path) -> ResultSet:
         name = rs.names[key]
         if name in starts:
             rs.runs[key] = [Run(r.boxes, int(starts[name]), r.source) for r in runs]
+    for seq_dir in sorted(d for d in folder.iterdir() if d.is_dir() and d.name != "boxes"):
+        runs = []
+        for run_meta_path in sorted(seq_dir.glob("*.json")):
+            try:
+                run_meta = json.loads(run_meta_path.read_text())
+            except json.JSONDecodeError as exc:
+                rs.problems.append(InputProblem(run_meta_path, exc.lineno, f"invalid json: {exc.msg}"))
+                continue
+            if run_meta.get("status") != "ok" or run_meta.get("format", "boxes") != "boxes":
+                continue
+            box_path = run_meta_path.with_suffix(".txt")
+            try:
+                boxes = read_box_file(box_path)
+            except InputFileError as exc:
+                rs.problems.append(exc.problem)
+                continue
+            start = run_meta.get("start_frame")
+            runs.append(Run(boxes, int(start) if start is not None else None, box_path))
+        if runs:
+            name = str(json.loads(sorted(seq_dir.glob("*.json"))[0].read_text()).get("sequence", seq_dir.name))
+            key = canonical_key(name)
+            rs.runs[key] = runs
+            rs.names[key] = name
     rs.source = folder
     return rs
 
