@@ -73,8 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--format", default="table", choices=["table", "json"])
     _add_statistics_options(cmp)
 
-    lst = sub.add_parser("list", help="list known suites or profiles")
-    lst.add_argument("what", choices=["suites", "profiles"])
+    run = sub.add_parser("run", help="run trackers on suites, store the results, score them")
+    run.add_argument("--trackers", type=_csv_list, required=True,
+                     help="registered names (evalkit list trackers) or path/to/file.py:ClassName, comma separated")
+    run.add_argument("--suite", type=_csv_list, required=True, help="suites, comma separated (demo needs no data)")
+    run.add_argument("--protocol", default="ope", choices=["ope"], help="evaluation protocol (default: ope)")
+    run.add_argument("--data-root", action="append", default=[], metavar="[SUITE=]PATH",
+                     help="data root for all suites, or SUITE=PATH for one; default from evalkit.toml")
+    run.add_argument("--sequences", type=_csv_list, help="run only these sequences (output labelled partial)")
+    run.add_argument("--allow-partial", action="store_true", help="run on a data root that lacks sequences")
+    run.add_argument("--workers", type=int, help="parallel worker processes (default from evalkit.toml)")
+    run.add_argument("--backend", choices=["loky", "threading", "dask", "ray"], help="joblib backend")
+    run.add_argument("--keep-going", action="store_true", help="continue past failing runs; summarise at the end")
+    run.add_argument("--results-dir", type=Path, help="result store root (default: evalkit.toml [paths] results)")
+    run.add_argument("--param", action="append", default=[], metavar="TRACKER.KEY=VALUE",
+                     help="override a tracker parameter, e.g. kcf.detect_thresh=0.3; repeatable")
+    run.add_argument("--device", help="torch device for deep trackers (default: cuda if available, else cpu)")
+    run.add_argument("--profile", help="metric profile for the scores (default from config)")
+    run.add_argument("--format", default="table", choices=["table", "json"])
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_statistics_options(run)
+
+    lst = sub.add_parser("list", help="list known trackers, suites or profiles")
+    lst.add_argument("what", choices=["trackers", "suites", "profiles"])
     return parser
 
 
@@ -170,8 +191,126 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 3 if (args.strict and n_problems) else 0
 
 
+def _data_roots(entries: list[str], suites: list[str], cfg: object) -> dict[str, str | None]:
+    """Data root per suite from --data-root (PATH or SUITE=PATH) and the configuration."""
+    roots: dict[str, str | None] = {}
+    default = None
+    for e in entries:
+        name, sep, path = e.partition("=")
+        if sep and name in SUITES:
+            roots[name.lower()] = path
+        else:
+            default = e
+    out: dict[str, str | None] = {}
+    for s in suites:
+        root = roots.get(s) or default or cfg.data_root(s)  # type: ignore[attr-defined]
+        if root is None and s != "demo":
+            raise EvalkitError(f"no data root for {s}: pass --data-root {s}=PATH or set [datasets] {s} in "
+                               f"evalkit.toml (evalkit never downloads datasets)")
+        out[s] = str(root) if root is not None else None
+    return out
+
+
+def _tracker_specs(names: list[str], params: list[str]) -> list[object]:
+    from evalkit.registry import tracker_class
+    from evalkit.runner import TrackerSpec
+
+    overrides: dict[str, dict[str, str]] = {}
+    for p in params:
+        key, sep, value = p.partition("=")
+        tracker, dot, field_name = key.partition(".")
+        if not sep or not dot or not field_name:
+            raise EvalkitError(f"--param expects TRACKER.KEY=VALUE, got {p!r}")
+        overrides.setdefault(tracker.lower(), {})[field_name] = value
+    specs = []
+    for ref in names:
+        cls = tracker_class(ref)
+        name = getattr(cls, "name", "") or ref
+        specs.append(TrackerSpec(ref, name, tuple(sorted(overrides.pop(name.lower(), {}).items()))))
+    if overrides:
+        raise EvalkitError(f"--param names trackers that are not run: {', '.join(sorted(overrides))}")
+    return specs
+
+
+def _ope_specs(seq: object, deterministic: bool) -> list[object]:
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(label="ope", protocol="ope", start=seq.first_start_index(True))]  # type: ignore[attr-defined]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from evalkit.datasets import load_suite
+    from evalkit.results import read_store_set
+    from evalkit.runner import execute, plan_jobs
+    from evalkit.scoring import score_ope
+    from evalkit.store import ResultStore, atomic_write_text
+    from evalkit.tables import format_table
+
+    cfg = load_config(args.config)
+    suite_names = [s.lower() for s in args.suite]
+    for s in suite_names:
+        SUITES.get(s)
+    roots = _data_roots(args.data_root, suite_names, cfg)
+    specs = _tracker_specs(args.trackers, args.param)
+    profile = PROFILES.get(args.profile or cfg.profile)
+    suites = []
+    for s in suite_names:
+        suite = load_suite(s, roots[s], args.sequences)
+        if suite.missing and not args.allow_partial and not args.sequences:
+            raise EvalkitError(f"{s}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
+                               f"{suite.source}; pass --sequences or --allow-partial to run the {len(suite)} present "
+                               f"(scores are then labelled partial)")
+        no_frames = [q.name for q in suite if not q.has_frames]
+        if no_frames:
+            raise EvalkitError(f"{s}: no frames on disk for {', '.join(no_frames[:5])}"
+                               f"{' ...' if len(no_frames) > 5 else ''} under {suite.source}; running trackers needs "
+                               f"the image folders (scoring stored results does not)")
+        suites.append(suite)
+    store = ResultStore(args.results_dir or cfg.results)
+    plan = plan_jobs(specs, suites, args.protocol, _ope_specs, store, roots, args.device, seed=args.seed)
+    if plan.skipped:
+        print(f"evalkit: resuming: {plan.skipped} finished run(s) reused, {len(plan.jobs)} to run", file=sys.stderr)
+    summary = execute(plan, workers=args.workers or cfg.workers, backend=args.backend or cfg.backend,
+                      address=cfg.address, keep_going=args.keep_going, progress=not args.no_progress)
+    for job, outcome in summary.failures:
+        print(f"evalkit: FAILED {job.tracker.name} {job.suite}/{job.sequence} ({job.spec.label}): {outcome.error}",
+              file=sys.stderr)
+    if summary.failures:
+        print(f"evalkit: {len(summary.failures)} run(s) failed; the others finished and were stored",
+              file=sys.stderr)
+
+    reports = []
+    for suite in suites:
+        sets = [read_store_set(plan.folders[(t.name, suite.name, args.protocol)]) for t in specs]
+        reports.append(score_ope(suite, sets, profile, allow_partial=True, protocol=args.protocol,
+                                 resamples=max(args.bootstrap, 0), seed=args.seed))
+    cfg_reports = Path(cfg.reports)
+    path = cfg_reports / f"run-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    body = "\n\n".join("```\n" + format_table(r) + "\n```" for r in reports)
+    atomic_write_text(path, f"# evalkit run\n\ntrackers: {', '.join(t.name for t in specs)}\n\n{body}\n")
+    if args.format == "json":
+        print(json.dumps({"runs": [r.as_json() for r in reports], "report": str(path)}, indent=2))
+    else:
+        for r in reports:
+            print(format_table(r))
+            print()
+        print(f"report: {path}")
+    return 1 if summary.failures else 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
-    if args.what == "suites":
+    if args.what == "trackers":
+        from evalkit.registry import TRACKERS, _load_entry_points, tracker_class
+
+        _load_entry_points()
+        for name in TRACKERS.names():
+            cls = tracker_class(name)
+            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+            print(f"{name:12s} {doc}")
+    elif args.what == "suites":
         print("\n".join(SUITES.names()))
     else:
         for name in PROFILES.names():
@@ -183,7 +322,8 @@ def main(argv: SequenceABC[str] | None = None) -> int:
     """Entry point of the ``evalkit`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return {"score": _cmd_score, "compare": _cmd_compare, "list": _cmd_list}[args.command](args)
+        commands = {"score": _cmd_score, "compare": _cmd_compare, "run": _cmd_run, "list": _cmd_list}
+        return commands[args.command](args)
     except EvalkitError as exc:
         print(f"evalkit: error: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ _KNOWN = {
     "paths": {"results", "reports", "cache"},
     "datasets": None,  # any suite name
     "scoring": {"profile"},
-    "run": {"workers"},
+    "run": {"workers", "backend", "address"},
 }
 
 
@@ -34,6 +34,8 @@ class Config:
     datasets: dict[str, Path] = field(default_factory=dict)
     profile: str = "otb-toolkit"
     workers: int = 1
+    backend: str = "loky"
+    address: str | None = None
     source: Path | None = None
 
     def data_root(self, suite: str) -> Path | None:
@@ -90,5 +92,7 @@ def load_config(path: str | Path | None = None) -> Config:
         datasets={k.lower(): _path(v, base, file, f"datasets.{k}") for k, v in data.get("datasets", {}).items()},
         profile=str(profile),
         workers=workers,
+        backend=str(data.get("run", {}).get("backend", "loky")),
+        address=data.get("run", {}).get("address"),
         source=file,
     )

@@ -1,0 +1,170 @@
+"""The harness: drives a tracker through one run spec, times it, catches its failures, and stores the result.
+
+    outcome = run_spec(tracker, seq, spec)            # one run: boxes, per-frame times, or the error
+    summary = execute(jobs, store, keep_going=True)   # many runs, resumable, in parallel with joblib
+
+Trackers never read files or time themselves (got10k's ``Tracker.track``, pytracking's ``BaseTracker``). The harness
+decodes frames in a background thread, converts the benchmark's boxes to the tracker's 0-based coordinates and back,
+times ``initialize`` and ``update`` separately, and turns a tracker exception or a NaN box into a recorded failure
+with its traceback, so one bad run never costs the others.
+
+VOT supervised runs re-initialise the tracker ``skip_after_failure`` frames after a failure (overlap <= the failure
+threshold with the ground truth) and are stored in the VOT result format (``1`` init, ``2`` failure, ``0`` skipped,
+else the box).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from evalkit import geometry
+from evalkit.datasets.base import Sequence
+from evalkit.errors import EvalkitError
+from evalkit.frames import FrameError, PrefetchingReader
+from trackers.base import Tracker
+
+
+class TrackerFailure(EvalkitError):
+    """The tracker raised, or returned an unusable box; carries the frame index and the traceback text."""
+
+    def __init__(self, message: str, frame: int | None, trace: str) -> None:
+        self.frame = frame
+        self.trace = trace
+        super().__init__(message)
+
+
+@dataclass
+class RunOutcome:
+    """The result of one run spec: boxes (benchmark coordinates) or VOT lines, times, or the failure."""
+
+    sequence: str
+    label: str
+    status: str
+    boxes: NDArray[np.float64] | None = None
+    vot_lines: list[str] | None = None
+    times: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    start_frame: int | None = None
+    error: str | None = None
+    trace: str | None = None
+
+    @property
+    def fps(self) -> float:
+        """Frames per second of the tracker's own time (initialize + updates)."""
+        total = float(self.times.sum())
+        return len(self.times) / total if total > 0 else float("nan")
+
+
+def _spec(spec: Any, name: str, default: Any = None) -> Any:
+    return getattr(spec, name, default)
+
+
+def _frame_order(spec: Any, n_frames: int) -> list[int]:
+    start = int(_spec(spec, "start", 0))
+    direction = int(_spec(spec, "direction", 1))
+    end = _spec(spec, "end", None)
+    if direction >= 0:
+        stop = n_frames if end is None else int(end)
+        return list(range(start, stop))
+    stop = -1 if end is None else int(end)
+    return list(range(start, stop, -1))
+
+
+def _check_box(box: NDArray[np.float64], frame: int, path: Any) -> None:
+    if box.shape != (4,) or not np.isfinite(box).all():
+        raise TrackerFailure(f"tracker returned an unusable box {box.tolist()} at frame {frame} ({path})", frame, "")
+
+
+def _call(fn: Callable[[], Any], frame: int, what: str) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    try:
+        out = fn()
+    except Exception as exc:  # the tracker's own failure: recorded with its traceback, never fatal to other runs
+        raise TrackerFailure(f"tracker raised in {what} at frame {frame}: {type(exc).__name__}: {exc}", frame,
+                             traceback.format_exc()) from exc
+    return out, time.perf_counter() - t0
+
+
+def run_spec(tracker: Tracker, seq: Sequence, spec: Any, origin: float = 1.0) -> RunOutcome:
+    """Run ``tracker`` through one run spec of ``seq``; failures are returned, not raised.
+
+    ``origin`` is the benchmark's pixel origin (1 for OTB-style 1-based boxes): trackers always see 0-based boxes.
+    """
+    label = str(_spec(spec, "label", "ope"))
+    if seq.frames is None:
+        return RunOutcome(seq.name, label, "failed", error=f"{seq.name}: no frames on disk (only ground truth)")
+    order = _frame_order(spec, seq.n_frames)
+    offset = np.array([origin, origin, 0.0, 0.0])
+    try:
+        if _spec(spec, "protocol", "ope") == "vot-supervised":
+            return _run_supervised(tracker, seq, spec, order, offset, label)
+        return _run_boxes(tracker, seq, spec, order, offset, label)
+    except FrameError as exc:
+        return RunOutcome(seq.name, label, "failed", error=str(exc))
+    except TrackerFailure as exc:
+        return RunOutcome(seq.name, label, "failed", error=str(exc), trace=exc.trace)
+
+
+def _run_boxes(tracker: Tracker, seq: Sequence, spec: Any, order: list[int], offset: NDArray[np.float64],
+               label: str) -> RunOutcome:
+    init = _spec(spec, "init_box", None)
+    init_box = np.asarray(seq.ground_truth[order[0]] if init is None else init, dtype=np.float64)
+    boxes = np.empty((len(order), 4))
+    times = np.empty(len(order))
+    assert seq.frames is not None
+    with PrefetchingReader(seq.frames, order) as frames:
+        for k, (i, image) in enumerate(frames):
+            if k == 0:
+                _, times[0] = _call(lambda image=image: tracker.initialize(image, init_box - offset), i, "initialize")
+                boxes[0] = init_box
+                continue
+            pred, times[k] = _call(lambda image=image: tracker.update(image), i, "update")
+            box = np.asarray(pred.box, dtype=np.float64)
+            _check_box(box, i, seq.frames[i])
+            boxes[k] = box + offset
+    if _spec(spec, "direction", 1) < 0:  # store in frame order
+        boxes, times = boxes[::-1], times[::-1]
+    first = min(order)
+    return RunOutcome(seq.name, label, "ok", boxes=boxes, times=times, start_frame=seq.frame_number(first))
+
+
+def _run_supervised(tracker: Tracker, seq: Sequence, spec: Any, order: list[int], offset: NDArray[np.float64],
+                    label: str) -> RunOutcome:
+    skip = int(_spec(spec, "skip_after_failure", 5))
+    threshold = float(_spec(spec, "failure_overlap", 0.0))
+    lines: list[str] = []
+    times = np.zeros(len(order))
+    gt = seq.ground_truth
+    resume_at = order[0]
+    assert seq.frames is not None
+    with PrefetchingReader(seq.frames, order) as frames:
+        for k, (i, image) in enumerate(frames):
+            if i < resume_at:
+                lines.append("0")
+                continue
+            if i == resume_at:
+                if not np.isfinite(gt[i]).all():  # no region to initialise on: wait for the next annotated frame
+                    resume_at = i + 1
+                    lines.append("0")
+                    continue
+                box0 = gt[i] - offset
+                _, times[k] = _call(lambda image=image, box0=box0: tracker.initialize(image, box0), i, "initialize")
+                lines.append("1")
+                continue
+            pred, times[k] = _call(lambda image=image: tracker.update(image), i, "update")
+            box = np.asarray(pred.box, dtype=np.float64)
+            _check_box(box, i, seq.frames[i])
+            stored = box + offset
+            overlap = geometry.iou(stored[None], gt[i][None])[0] if np.isfinite(gt[i]).all() else 1.0
+            if overlap <= threshold:
+                lines.append("2")
+                resume_at = i + skip
+            else:
+                lines.append(",".join(f"{v:.4f}" for v in stored))
+    return RunOutcome(seq.name, label, "ok", vot_lines=lines, times=times, start_frame=seq.frame_number(order[0]))
