@@ -258,7 +258,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     profile = PROFILES.get(args.profile or cfg.profile)
     suites = []
     for s in suite_names:
-        suite = load_suite(s, roots[s], args.sequences)
+        suite = load_suite(s, roots[s], args.sequences, collect=True)
+        for problem in suite.problems:
+            print(f"evalkit: {problem} (sequence left out)", file=sys.stderr)
         if suite.missing and not args.allow_partial and not args.sequences:
             raise EvalkitError(f"{s}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
                                f"{suite.source}; pass --sequences or --allow-partial to run the {len(suite)} present "

@@ -11,13 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 
-from evalkit.datasets.base import Sequence, Suite
+from evalkit.datasets.base import Sequence, Suite, collect_problems
 from evalkit.registry import SUITES
 
 __all__ = ["Sequence", "Suite", "load_suite"]
 
 
-def load_suite(name: str, root: str | Path, sequences: SequenceABC[str] | None = None) -> Suite:
-    """Load suite ``name`` from ``root``; ``sequences`` restricts it to the named ones (and marks it partial)."""
-    suite: Suite = SUITES.get(name)(Path(root))
+def load_suite(name: str, root: str | Path, sequences: SequenceABC[str] | None = None,
+               collect: bool = False) -> Suite:
+    """Load suite ``name`` from ``root``; ``sequences`` restricts it to the named ones (and marks it partial).
+
+    With ``collect``, a sequence whose files are malformed is left out (as missing) and its problem, naming the file
+    and line, is kept in ``suite.problems``; without it the first such problem raises.
+    """
+    loader = SUITES.get(name)
+    suite: Suite = collect_problems(loader, Path(root)) if collect else loader(Path(root))
     return suite.subset(sequences) if sequences else suite

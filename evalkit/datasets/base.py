@@ -12,6 +12,7 @@ carry their own start frame can be aligned to the ground truth.
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import re
@@ -28,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.datasets.names import canonical_key, compact_key
-from evalkit.errors import EvalkitError, InputFileError
+from evalkit.errors import EvalkitError, InputFileError, InputProblem
 
 _SPLIT = re.compile(r"[,\s;]+")
 
@@ -102,6 +103,8 @@ class Suite:
     selected: bool = False
     withheld: str = ""
     absent: list[str] | None = None
+    problems: list[InputProblem] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # exact (canonical) keys win over the separator-free fallback: UAV123's ``car1_1`` compacts to ``car11``,
@@ -147,14 +150,61 @@ class Suite:
     def subset(self, names: SequenceABC[str]) -> Suite:
         """A suite restricted to the named sequences (marked partial when it is not the whole benchmark)."""
         picked = []
+        failed = {canonical_key(n) for n in self.failed}
         for n in names:
             seq = self.find(n)
+            if seq is None and canonical_key(n) in failed:
+                continue  # its files failed to load: reported in problems, left out as missing
             if seq is None:
                 raise EvalkitError(f"{self.name}: no sequence {n!r} in {self.source or 'the data root'}")
             picked.append(seq)
         whole = {canonical_key(s.name) for s in picked} >= {canonical_key(n) for n in self.expected}
         return Suite(self.name, picked, self.expected, self.family, self.attribute_names, self.source,
-                     selected=self.selected or not whole, withheld=self.withheld, absent=self.missing)
+                     selected=self.selected or not whole, withheld=self.withheld, absent=self.missing,
+                     problems=self.problems, failed=self.failed)
+
+
+@dataclass
+class Collected:
+    """Loading problems gathered while ``load_suite(..., collect=True)`` runs, and the sequences they cost."""
+
+    problems: list[InputProblem] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+_COLLECTED: contextvars.ContextVar[Collected | None] = contextvars.ContextVar("collected", default=None)
+
+
+class per_sequence:  # noqa: N801 - used as a statement: `with per_sequence(name): ...`
+    """Wrap the loading of one sequence: while problems are collected (``load_suite(..., collect=True)``) a malformed
+    file skips that sequence and is recorded with its name; otherwise the error propagates."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        collected = _COLLECTED.get()
+        if isinstance(exc, InputFileError) and collected is not None:
+            collected.problems.append(exc.problem)
+            collected.failed.append(self.name)
+            return True
+        return False
+
+
+def collect_problems(loader: Any, root: Path) -> Suite:
+    """Run a suite loader with per-sequence problems collected into the returned suite."""
+    collected = Collected()
+    token = _COLLECTED.set(collected)
+    try:
+        suite: Suite = loader(root)
+    finally:
+        _COLLECTED.reset(token)
+    suite.problems = collected.problems
+    suite.failed = collected.failed
+    return suite
 
 
 @cache

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evalkit.datasets.base import Sequence, Suite, read_box_file
+from evalkit.datasets.base import Sequence, Suite, per_sequence, read_box_file
 from evalkit.errors import EvalkitError, InputFileError
 
 
@@ -26,28 +26,29 @@ def load_got10k(suite: str, root: Path) -> Suite:
     names = [ln.strip() for ln in list_file.read_text().splitlines() if ln.strip()]
     sequences = []
     for name in names:
-        folder = split_dir / name
-        gt_file = folder / "groundtruth.txt"
-        if not gt_file.is_file():
-            continue
-        gt = read_box_file(gt_file)
-        frames = tuple(sorted(folder.glob("*.jpg"))) or None
-        if split == "test":
-            frames_n = len(frames) if frames else len(gt)
-            gt = np.vstack([gt[:1], np.full((max(frames_n - 1, 0), 4), np.nan)])
-        elif frames is not None and len(frames) != len(gt):
-            raise InputFileError(gt_file, None, f"{len(gt)} boxes but {len(frames)} frames")
-        visible = None
-        absence = folder / "absence.label"
-        if absence.is_file() and split != "test":
-            try:
-                flags = np.array([int(v) for v in absence.read_text().split()], dtype=bool)
-            except ValueError:
-                raise InputFileError(absence, None, "expected one 0/1 flag per line") from None
-            if len(flags) != len(gt):
-                raise InputFileError(absence, None, f"has {len(flags)} flags, expected {len(gt)} (one per frame)")
-            visible = ~flags
-        sequences.append(Sequence(name, gt, frames, target_visible=visible))
+        with per_sequence(name):
+            folder = split_dir / name
+            gt_file = folder / "groundtruth.txt"
+            if not gt_file.is_file():
+                continue
+            gt = read_box_file(gt_file)
+            frames = tuple(sorted(folder.glob("*.jpg"))) or None
+            if split == "test":
+                frames_n = len(frames) if frames else len(gt)
+                gt = np.vstack([gt[:1], np.full((max(frames_n - 1, 0), 4), np.nan)])
+            elif frames is not None and len(frames) != len(gt):
+                raise InputFileError(gt_file, None, f"{len(gt)} boxes but {len(frames)} frames")
+            visible = None
+            absence = folder / "absence.label"
+            if absence.is_file() and split != "test":
+                try:
+                    flags = np.array([int(v) for v in absence.read_text().split()], dtype=bool)
+                except ValueError:
+                    raise InputFileError(absence, None, "expected one 0/1 flag per line") from None
+                if len(flags) != len(gt):
+                    raise InputFileError(absence, None, f"has {len(flags)} flags, expected {len(gt)} (one per frame)")
+                visible = ~flags
+            sequences.append(Sequence(name, gt, frames, target_visible=visible))
     withheld = ("the GOT-10k test split publishes only each sequence's first box; its results are scored by the "
                 "GOT-10k evaluation server") if split == "test" else ""
     return Suite(suite, sequences, names, family="got10k", source=str(split_dir), withheld=withheld)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evalkit.datasets.base import Sequence, Suite, package_data, read_box_file
+from evalkit.datasets.base import Sequence, Suite, package_data, per_sequence, read_box_file
 from evalkit.errors import EvalkitError, InputFileError
 
 
@@ -36,20 +36,21 @@ def load_lasot(suite: str, root: Path) -> Suite:
     names = package_data("lasot.json")["splits"]["test"]
     sequences = []
     for name in names:
-        cls = name.rsplit("-", 1)[0]
-        folder = next((d for d in (root / cls / name, root / name) if d.is_dir()), None)
-        if folder is None:
-            continue
-        gt = read_box_file(folder / "groundtruth.txt")
-        n = len(gt)
-        occluded = _flags(folder / "full_occlusion.txt", n)
-        out_of_view = _flags(folder / "out_of_view.txt", n)
-        visible = None
-        if occluded is not None or out_of_view is not None:
-            visible = ~((occluded if occluded is not None else False) | (out_of_view if out_of_view is not None
-                                                                          else False))
-            visible = np.broadcast_to(visible, (n,)).copy()
-        img = folder / "img"
-        frames = tuple(img / f"{i:08d}.jpg" for i in range(1, n + 1)) if img.is_dir() else None
-        sequences.append(Sequence(name, gt, frames, frozenset({cls}), target_visible=visible))
+        with per_sequence(name):
+            cls = name.rsplit("-", 1)[0]
+            folder = next((d for d in (root / cls / name, root / name) if d.is_dir()), None)
+            if folder is None:
+                continue
+            gt = read_box_file(folder / "groundtruth.txt")
+            n = len(gt)
+            occluded = _flags(folder / "full_occlusion.txt", n)
+            out_of_view = _flags(folder / "out_of_view.txt", n)
+            visible = None
+            if occluded is not None or out_of_view is not None:
+                visible = ~((occluded if occluded is not None else False) | (out_of_view if out_of_view is not None
+                                                                              else False))
+                visible = np.broadcast_to(visible, (n,)).copy()
+            img = folder / "img"
+            frames = tuple(img / f"{i:08d}.jpg" for i in range(1, n + 1)) if img.is_dir() else None
+            sequences.append(Sequence(name, gt, frames, frozenset({cls}), target_visible=visible))
     return Suite(suite, sequences, list(names), family="lasot", source=str(root))

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, read_box_file
+from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, per_sequence, read_box_file
 from evalkit.datasets.names import canonical_key
 from evalkit.errors import EvalkitError, InputFileError
 
@@ -76,32 +76,34 @@ def _load_toolkit(entries: list[dict[str, Any]], root: Path) -> list[Sequence]:
     out = []
     anno = root / "anno"
     for e in entries:
-        path = find_file_ci(anno, e["toolkit_anno"] + ".txt")
-        if path is None:
-            continue
-        n = e["end_frame"] - e["start_frame"] + 1
-        gt = read_box_file(path, expected_rows=n)
-        frames = frame_paths(root / "data" / e["folder"] / "img", e["start_frame"], e["end_frame"], e["digits"],
-                             e["ext"])
-        out.append(_sequence(e, gt, frames, e["start_frame"]))
+        with per_sequence(e["name"]):
+            path = find_file_ci(anno, e["toolkit_anno"] + ".txt")
+            if path is None:
+                continue
+            n = e["end_frame"] - e["start_frame"] + 1
+            gt = read_box_file(path, expected_rows=n)
+            frames = frame_paths(root / "data" / e["folder"] / "img", e["start_frame"], e["end_frame"], e["digits"],
+                                 e["ext"])
+            out.append(_sequence(e, gt, frames, e["start_frame"]))
     return out
 
 
 def _load_dataset(entries: list[dict[str, Any]], root: Path) -> list[Sequence]:
     out = []
     for e in entries:
-        folder = root / e["folder"] if (root / e["folder"]).is_dir() else _find_dir_ci(root, e["folder"])
-        if folder is None:
-            continue
-        path = find_file_ci(folder, e["gt_file"])
-        if path is None and e["gt_file"] == "groundtruth_rect.1.txt":
-            path = find_file_ci(folder, "groundtruth_rect.txt")
-        if path is None:  # e.g. only groundtruth_rect.1.txt of a two-target folder: the other entry is missing
-            continue
-        n = e["end_frame"] - e["start_frame"] + 1
-        gt = read_box_file(path, expected_rows=n)
-        frames = frame_paths(folder / "img", e["start_frame"], e["end_frame"], e["digits"], e["ext"])
-        out.append(_sequence(e, gt, frames, e["start_frame"]))
+        with per_sequence(e["name"]):
+            folder = root / e["folder"] if (root / e["folder"]).is_dir() else _find_dir_ci(root, e["folder"])
+            if folder is None:
+                continue
+            path = find_file_ci(folder, e["gt_file"])
+            if path is None and e["gt_file"] == "groundtruth_rect.1.txt":
+                path = find_file_ci(folder, "groundtruth_rect.txt")
+            if path is None:  # e.g. only groundtruth_rect.1.txt of a two-target folder: the other entry is missing
+                continue
+            n = e["end_frame"] - e["start_frame"] + 1
+            gt = read_box_file(path, expected_rows=n)
+            frames = frame_paths(folder / "img", e["start_frame"], e["end_frame"], e["digits"], e["ext"])
+            out.append(_sequence(e, gt, frames, e["start_frame"]))
     return out
 
 
@@ -124,16 +126,17 @@ def _load_pysot(entries: list[dict[str, Any]], root: Path) -> list[Sequence]:
     index = {canonical_key(k): v for k, v in data.items()}
     out = []
     for e in entries:
-        item = index.get(canonical_key(e["name"]))
-        if item is None:
-            continue
-        gt = np.asarray(item["gt_rect"], dtype=np.float64).reshape(-1, 4)
-        names = item.get("img_names") or []
-        if len(names) != len(gt):
-            raise InputFileError(path, None, f"{e['name']}: {len(names)} img_names but {len(gt)} gt_rect rows")
-        m = _FRAME_NUMBER.search(names[0]) if names else None
-        start = int(m.group(1)) if m else e["start_frame"]
-        frames = tuple(base / n for n in names)
-        has_frames = frames and frames[0].is_file()
-        out.append(_sequence(e, gt, frames if has_frames else None, start))
+        with per_sequence(e["name"]):
+            item = index.get(canonical_key(e["name"]))
+            if item is None:
+                continue
+            gt = np.asarray(item["gt_rect"], dtype=np.float64).reshape(-1, 4)
+            names = item.get("img_names") or []
+            if len(names) != len(gt):
+                raise InputFileError(path, None, f"{e['name']}: {len(names)} img_names but {len(gt)} gt_rect rows")
+            m = _FRAME_NUMBER.search(names[0]) if names else None
+            start = int(m.group(1)) if m else e["start_frame"]
+            frames = tuple(base / n for n in names)
+            has_frames = frames and frames[0].is_file()
+            out.append(_sequence(e, gt, frames if has_frames else None, start))
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, read_box_file
+from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, per_sequence, read_box_file
 from evalkit.errors import EvalkitError
 
 
@@ -20,12 +20,13 @@ def load_tc128(suite: str, root: Path) -> Suite:
     entries = package_data("tc128.json")["sequences"]
     sequences = []
     for e in entries:
-        folder = root / e["folder"]
-        path = find_file_ci(folder, f"{e['folder']}_gt.txt")
-        if path is None:
-            continue
-        n = e["end_frame"] - e["start_frame"] + 1
-        gt = read_box_file(path, expected_rows=n)
-        frames = frame_paths(folder / "img", e["start_frame"], e["end_frame"], e["digits"], e["ext"])
-        sequences.append(Sequence(e["name"], gt, frames, start_frame=e["start_frame"]))
+        with per_sequence(e["name"]):
+            folder = root / e["folder"]
+            path = find_file_ci(folder, f"{e['folder']}_gt.txt")
+            if path is None:
+                continue
+            n = e["end_frame"] - e["start_frame"] + 1
+            gt = read_box_file(path, expected_rows=n)
+            frames = frame_paths(folder / "img", e["start_frame"], e["end_frame"], e["digits"], e["ext"])
+            sequences.append(Sequence(e["name"], gt, frames, start_frame=e["start_frame"]))
     return Suite(suite, sequences, [e["name"] for e in entries], family="otb", source=str(root))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, read_box_file
+from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, per_sequence, read_box_file
 from evalkit.errors import EvalkitError
 
 SUITES = ("uav123", "uav20l")
@@ -29,13 +29,14 @@ def load_uav(suite: str, root: Path) -> Suite:
     anno_dirs = [root / "anno" / version, root / "anno"]
     sequences = []
     for e in entries:
-        path = next((p for d in anno_dirs if (p := find_file_ci(d, e["name"] + ".txt")) is not None), None)
-        if path is None:
-            continue
-        n = e["end_frame"] - e["start_frame"] + 1
-        gt = read_box_file(path, expected_rows=n)
-        frames = frame_paths(root / "data_seq" / "UAV123" / e["folder"], e["start_frame"], e["end_frame"],
-                             e["digits"], e["ext"])
-        sequences.append(Sequence(e["name"], gt, frames, frozenset(e["attributes"]), start_frame=e["start_frame"]))
+        with per_sequence(e["name"]):
+            path = next((p for d in anno_dirs if (p := find_file_ci(d, e["name"] + ".txt")) is not None), None)
+            if path is None:
+                continue
+            n = e["end_frame"] - e["start_frame"] + 1
+            gt = read_box_file(path, expected_rows=n)
+            frames = frame_paths(root / "data_seq" / "UAV123" / e["folder"], e["start_frame"], e["end_frame"],
+                                 e["digits"], e["ext"])
+            sequences.append(Sequence(e["name"], gt, frames, frozenset(e["attributes"]), start_frame=e["start_frame"]))
     return Suite(suite, sequences, [e["name"] for e in entries], family="uav",
                  attribute_names=meta["attribute_names"], source=str(root))
