@@ -75,6 +75,16 @@ SUITES.register("lasot", _suite_loader("evalkit.datasets.lasot", "load_lasot", "
 for _name in ("got10k-val", "got10k-test"):
     SUITES.register(_name, _suite_loader("evalkit.datasets.got10k", "load_got10k", _name))
 
+PROTOCOLS = Registry("protocol")
+for _name, _target in {
+    "ope": "evalkit.protocols.ope:ope_runs",
+    "tre": "evalkit.protocols.tre:tre_runs",
+    "sre": "evalkit.protocols.sre:sre_runs",
+    "vot-supervised": "evalkit.protocols.supervised:vot_supervised_runs",
+    "vot-multistart": "evalkit.protocols.multistart:multistart_runs",
+}.items():
+    PROTOCOLS.register(_name, _target)
+
 PROFILES = Registry("profile")
 for _name in ("otb-toolkit", "got10k", "pysot", "pytracking"):
     PROFILES.register(_name, f"evalkit.metrics.profiles:{_name.upper().replace('-', '_')}")
