@@ -42,6 +42,10 @@ class TrackerSpec:
         """A new tracker instance with the overrides applied (typed, checked)."""
         return tracker_class(self.ref)(**dict(self.params))
 
+    def needs_device(self) -> bool:
+        """True when the tracker runs on a torch device."""
+        return bool(getattr(tracker_class(self.ref), "needs_device", False))
+
 
 @dataclass(frozen=True)
 class Job:
@@ -87,6 +91,7 @@ def plan_jobs(trackers: SequenceABC[TrackerSpec], suites: SequenceABC[Suite], pr
               seed: int = 0) -> Plan:
     """Every (tracker, sequence, run spec) job not already finished under the tracker's current fingerprint."""
     plan = Plan()
+    lengths: dict[int, int] = {}
     for t in trackers:
         params, weights, deterministic = tracker_identity(t)
         fp = fingerprint(t.name, params, weights)
@@ -94,7 +99,8 @@ def plan_jobs(trackers: SequenceABC[TrackerSpec], suites: SequenceABC[Suite], pr
             folder = store.tracker_folder(suite.name, protocol, t.name, fp)
             store.open_run_set(folder, {
                 "tracker": t.name, "tracker_ref": t.ref, "params": params, "weights_sha256": weights,
-                "fingerprint": fp, "suite": suite.name, "protocol": protocol, "device": pick_device(device),
+                "fingerprint": fp, "suite": suite.name, "protocol": protocol,
+                "device": pick_device(device) if t.needs_device() else "cpu",
                 "seed": seed, "deterministic": deterministic, "data_root": data_roots.get(suite.name),
             })
             plan.folders[(t.name, suite.name, protocol)] = folder
@@ -105,6 +111,10 @@ def plan_jobs(trackers: SequenceABC[TrackerSpec], suites: SequenceABC[Suite], pr
                         continue
                     plan.jobs.append(Job(t, folder, suite.name, data_roots.get(suite.name), seq.name, spec,
                                          device))
+                    lengths[len(plan.jobs) - 1] = seq.n_frames
+    # longest runs first: with several workers the last job to start is a short one, so none idles long
+    order = sorted(range(len(plan.jobs)), key=lambda k: -lengths[k])
+    plan.jobs = [plan.jobs[k] for k in order]
     return plan
 
 
@@ -116,7 +126,7 @@ def _suite(name: str, root: str | None) -> Suite:
 @functools.cache
 def _tracker(spec: TrackerSpec, device: str | None) -> Tracker:
     tracker = spec.build()
-    tracker.load(pick_device(device))
+    tracker.load(pick_device(device) if type(tracker).needs_device else device)  # torch imported only when needed
     return tracker
 
 

@@ -143,6 +143,7 @@ class Tracker(ABC):
     name: ClassVar[str] = ""
     deterministic: ClassVar[bool] = True
     Params: ClassVar[type] = NoParams
+    needs_device: ClassVar[bool] = False  # True for torch trackers: the harness then picks CUDA or CPU for load()
 
     def __init__(self, params: Any | None = None, **overrides: Any) -> None:
         if params is not None and not isinstance(params, self.Params):
