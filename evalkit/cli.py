@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trackers", type=_csv_list, required=True,
                      help="registered names (evalkit list trackers) or path/to/file.py:ClassName, comma separated")
     run.add_argument("--suite", type=_csv_list, required=True, help="suites, comma separated (demo needs no data)")
-    run.add_argument("--protocol", default="ope", choices=["ope"], help="evaluation protocol (default: ope)")
+    run.add_argument("--protocol", default="ope", choices=["ope", "tre", "sre"],
+                     help="ope (default); tre: 20 temporal segments; sre: 12 spatial perturbations (OTB toolkit)")
     run.add_argument("--data-root", action="append", default=[], metavar="[SUITE=]PATH",
                      help="data root for all suites, or SUITE=PATH for one; default from evalkit.toml")
     run.add_argument("--sequences", type=_csv_list, help="run only these sequences (output labelled partial)")
@@ -233,9 +234,23 @@ def _tracker_specs(names: list[str], params: list[str]) -> list[object]:
 
 
 def _ope_specs(seq: object, deterministic: bool) -> list[object]:
-    from types import SimpleNamespace
+    """OPE run specs of a sequence (the protocol registry's ``ope``)."""
+    from evalkit.protocols import expand
 
-    return [SimpleNamespace(label="ope", protocol="ope", start=seq.first_start_index(True))]  # type: ignore[attr-defined]
+    return list(expand("ope", seq))  # type: ignore[arg-type]
+
+
+class _ProtocolSpecs:
+    """Picklable ``(sequence, deterministic) -> run specs`` for a registered protocol."""
+
+    def __init__(self, protocol: str) -> None:
+        self.protocol = protocol
+
+    def __call__(self, seq: object, deterministic: bool) -> list[object]:
+        from evalkit.protocols import expand
+
+        options = {"deterministic": deterministic} if self.protocol == "vot-supervised" else {}
+        return list(expand(self.protocol, seq, **options))  # type: ignore[arg-type]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -272,7 +287,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                f"the image folders (scoring stored results does not)")
         suites.append(suite)
     store = ResultStore(args.results_dir or cfg.results)
-    plan = plan_jobs(specs, suites, args.protocol, _ope_specs, store, roots, args.device, seed=args.seed)
+    plan = plan_jobs(specs, suites, args.protocol, _ProtocolSpecs(args.protocol), store, roots, args.device,
+                     seed=args.seed)
     if plan.skipped:
         print(f"evalkit: resuming: {plan.skipped} finished run(s) reused, {len(plan.jobs)} to run", file=sys.stderr)
     summary = execute(plan, workers=args.workers or cfg.workers, backend=args.backend or cfg.backend,

@@ -210,3 +210,27 @@ def test_harness_boxes_are_one_based_and_times_split(shared_dir: Path) -> None:
     assert out.times.shape == (seq.n_frames,)
     frame = cv2.imread(str(seq.frames[0]))
     assert frame is not None
+
+
+@pytest.mark.parametrize(("protocol", "n_runs"), [("tre", 20), ("sre", 12)])
+def test_run_tre_and_sre(shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], protocol: str,
+                         n_runs: int) -> None:
+    """TRE / SRE through `evalkit run`: one stored file per run, scored by pooling exactly as `evalkit score` does."""
+    from evalkit.protocols import expand
+
+    data = shared_dir / "data" / "sequences"
+    rc, obj, _ = run_json(["--trackers", "mosse", "--suite", "otb100", "--data-root", str(data), "--sequences",
+                           "Crossing", "--protocol", protocol, "--results-dir", str(tmp_path), "--bootstrap", "0"],
+                          capsys)
+    assert rc == 0 and obj["runs"][0]["protocol"] == protocol
+    folder = next(tmp_path.glob(f"otb100/{protocol}/mosse@*"))
+    metas = sorted((folder / "Crossing").glob("*.json"))
+    assert len(metas) == n_runs
+    seq = load_suite("otb100", data, ["Crossing"])["Crossing"]
+    starts = sorted(json.loads(p.read_text())["start_frame"] for p in metas)
+    assert starts == sorted(spec.start_frame for spec in expand(protocol, seq))
+    rc = main(["score", "--suite", "otb100", "--data-root", str(data), "--results", str(tmp_path / "otb100" /
+               protocol), "--sequences", "Crossing", "--protocol", protocol, "--format", "json", "--bootstrap", "0"])
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["trackers"] == obj["runs"][0]["trackers"]
+    assert scored["trackers"]["mosse"]["n_frames"] == sum(120 - s + 1 for s in starts)
