@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import threading
 from collections.abc import Iterator
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
@@ -124,7 +125,8 @@ def _suite(name: str, root: str | None) -> Suite:
 
 
 @functools.cache
-def _tracker(spec: TrackerSpec, device: str | None) -> Tracker:
+def _tracker(spec: TrackerSpec, device: str | None, thread: int) -> Tracker:
+    """One tracker instance per worker *thread*: the threading backend must never share a tracker's state."""
     tracker = spec.build()
     tracker.load(pick_device(device) if type(tracker).needs_device else device)  # torch imported only when needed
     return tracker
@@ -136,7 +138,7 @@ def run_job(job: Job) -> RunOutcome:
     seq = suite[job.sequence]
     store = ResultStore(job.folder.parent.parent.parent)
     try:
-        tracker = _tracker(job.tracker, job.device)
+        tracker = _tracker(job.tracker, job.device, threading.get_ident())
     except Exception as exc:  # weights missing, bad parameters: the run fails with the reason
         outcome = RunOutcome(seq.name, job.spec.label, "failed", error=f"cannot build {job.tracker.name}: {exc}")
     else:
@@ -200,7 +202,7 @@ class Summary:
 def execute(plan: Plan, workers: int = 1, backend: str = "loky", address: str | None = None,
             keep_going: bool = False, progress: bool = True) -> Summary:
     """Run every job of the plan; with ``keep_going`` False the first failure stops the remaining jobs."""
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
     from tqdm import tqdm
 
     outcomes: list[tuple[Job, RunOutcome]] = []
@@ -215,7 +217,9 @@ def execute(plan: Plan, workers: int = 1, backend: str = "loky", address: str | 
             results: Any = ((job, run_job(job)) for job in plan.jobs)
         else:
             settings = ctx.enter_context(_backend(backend, workers, address))
-            parallel = Parallel(n_jobs=settings["n_jobs"], backend=settings["backend"], return_as="generator")
+            # parallel_config, not Parallel(backend=...): only it registers joblib's external "dask" backend
+            ctx.enter_context(parallel_config(backend=settings["backend"], n_jobs=settings["n_jobs"]))
+            parallel = Parallel(return_as="generator")
             results = zip(plan.jobs, parallel(delayed(run_job)(job) for job in plan.jobs), strict=True)
         try:
             for job, outcome in results:
