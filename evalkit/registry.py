@@ -74,6 +74,7 @@ SUITES.register("tc128", _suite_loader("evalkit.datasets.tc128", "load_tc128", "
 SUITES.register("lasot", _suite_loader("evalkit.datasets.lasot", "load_lasot", "lasot"))
 for _name in ("got10k-val", "got10k-test"):
     SUITES.register(_name, _suite_loader("evalkit.datasets.got10k", "load_got10k", _name))
+SUITES.register("demo", _suite_loader("evalkit.datasets.demo", "load_demo", "demo"))
 
 PROTOCOLS = Registry("protocol")
 for _name, _target in {
