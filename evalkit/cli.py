@@ -113,7 +113,7 @@ def _load_for_scoring(args: argparse.Namespace) -> tuple[object, list[object], o
 
     cfg = load_config(args.config)
     SUITES.get(args.suite)  # unknown names fail here, with suggestions
-    root = args.data_root or cfg.data_root(args.suite)
+    root = args.data_root or cfg.data_root(args.suite) or (cfg.cache if args.suite.lower() == "demo" else None)
     if root is None:
         raise EvalkitError(f"no data root for {args.suite}: pass --data-root or set [datasets] {args.suite} in "
                            f"evalkit.toml")
@@ -205,7 +205,9 @@ def _data_roots(entries: list[str], suites: list[str], cfg: object) -> dict[str,
     out: dict[str, str | None] = {}
     for s in suites:
         root = roots.get(s) or default or cfg.data_root(s)  # type: ignore[attr-defined]
-        if root is None and s != "demo":
+        if root is None and s == "demo":  # generated on first use into the configured cache
+            root = cfg.cache  # type: ignore[attr-defined]
+        if root is None:
             raise EvalkitError(f"no data root for {s}: pass --data-root {s}=PATH or set [datasets] {s} in "
                                f"evalkit.toml (evalkit never downloads datasets)")
         out[s] = str(root) if root is not None else None

@@ -17,13 +17,16 @@ from evalkit.registry import SUITES
 __all__ = ["Sequence", "Suite", "load_suite"]
 
 
-def load_suite(name: str, root: str | Path, sequences: SequenceABC[str] | None = None,
+def load_suite(name: str, root: str | Path | None, sequences: SequenceABC[str] | None = None,
                collect: bool = False) -> Suite:
     """Load suite ``name`` from ``root``; ``sequences`` restricts it to the named ones (and marks it partial).
+
+    ``root`` may be None only for suites that need no data on disk (``demo`` is generated into the cache).
 
     With ``collect``, a sequence whose files are malformed is left out (as missing) and its problem, naming the file
     and line, is kept in ``suite.problems``; without it the first such problem raises.
     """
     loader = SUITES.get(name)
-    suite: Suite = collect_problems(loader, Path(root)) if collect else loader(Path(root))
+    path = Path(root) if root is not None else None
+    suite: Suite = collect_problems(loader, path) if collect else loader(path)
     return suite.subset(sequences) if sequences else suite
