@@ -74,8 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_statistics_options(cmp)
 
     run = sub.add_parser("run", help="run trackers on suites, store the results, score them")
-    run.add_argument("--trackers", type=_csv_list, required=True,
+    run.add_argument("--trackers", type=_csv_list, default=[],
                      help="registered names (evalkit list trackers) or path/to/file.py:ClassName, comma separated")
+    run.add_argument("--tracker-module", action="append", default=[], metavar="PATH.py:CLASS",
+                     help="a tracker class from your own file; repeatable")
     run.add_argument("--suite", type=_csv_list, required=True, help="suites, comma separated (demo needs no data)")
     run.add_argument("--protocol", default="ope", choices=["ope", "tre", "sre"],
                      help="ope (default); tre: 20 temporal segments; sre: 12 spatial perturbations (OTB toolkit)")
@@ -271,7 +273,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for s in suite_names:
         SUITES.get(s)
     roots = _data_roots(args.data_root, suite_names, cfg)
-    specs = _tracker_specs(args.trackers, args.param)
+    if not args.trackers and not args.tracker_module:
+        raise EvalkitError("no tracker to run: pass --trackers NAME[,NAME] and/or --tracker-module PATH.py:CLASS")
+    specs = _tracker_specs([*args.trackers, *args.tracker_module], args.param)
+    backend = args.backend or cfg.backend
+    if backend in ("dask", "ray"):  # fail before any folder is written
+        import importlib
+
+        module, package = ("distributed", "dask[distributed]") if backend == "dask" else ("ray", "ray[default]")
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise EvalkitError(f"--backend {backend} needs {module}: pip install '{package}'") from None
     profile = PROFILES.get(args.profile or cfg.profile)
     suites = []
     for s in suite_names:
@@ -293,7 +306,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      seed=args.seed)
     if plan.skipped:
         print(f"evalkit: resuming: {plan.skipped} finished run(s) reused, {len(plan.jobs)} to run", file=sys.stderr)
-    summary = execute(plan, workers=args.workers or cfg.workers, backend=args.backend or cfg.backend,
+    summary = execute(plan, workers=args.workers or cfg.workers, backend=backend,
                       address=cfg.address, keep_going=args.keep_going, progress=not args.no_progress)
     for job, outcome in summary.failures:
         print(f"evalkit: FAILED {job.tracker.name} {job.suite}/{job.sequence} ({job.spec.label}): {outcome.error}",

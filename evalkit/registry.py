@@ -109,11 +109,16 @@ def _load_entry_points() -> None:
     global _entry_points_loaded
     if _entry_points_loaded:
         return
-    _entry_points_loaded = True
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=TRACKER_ENTRY_POINT_GROUP):
-        TRACKERS.register(ep.name, ep.value)
+        if ep.name.lower() in TRACKERS._targets and TRACKERS._targets[ep.name.lower()] != ep.value:
+            dist = getattr(getattr(ep, "dist", None), "name", "an installed package")
+            raise EvalkitError(f"{dist} declares tracker {ep.name!r} ({ep.value}) in the {TRACKER_ENTRY_POINT_GROUP!r} "
+                               f"entry-point group, but that name is already registered; rename the plugin's entry")
+        if ep.name.lower() not in TRACKERS._targets:
+            TRACKERS.register(ep.name, ep.value)
+    _entry_points_loaded = True
 
 
 def load_tracker_module(spec: str) -> Any:

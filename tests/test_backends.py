@@ -127,3 +127,4 @@ def test_ray_backend_without_ray_says_what_to_install(data: Path, tmp_path: Path
     assert "evalkit: error: --backend ray needs ray: pip install 'ray[default]'" in run.stderr
     assert "Traceback" not in run.stderr
     assert run.boxes == {}  # nothing ran
+    assert not list(tmp_path.rglob("run.json"))  # and no result folder was written

@@ -234,3 +234,15 @@ def test_run_tre_and_sre(shared_dir: Path, tmp_path: Path, capsys: pytest.Captur
     scored = json.loads(capsys.readouterr().out)
     assert scored["trackers"] == obj["runs"][0]["trackers"]
     assert scored["trackers"]["mosse"]["n_frames"] == sum(120 - s + 1 for s in starts)
+
+
+def test_tracker_module_flag(shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--tracker-module path.py:Class runs a user's tracker (here: one that raises only on wide frames)."""
+    module = tmp_path / "picky.py"
+    module.write_text(RAISING_TRACKER)
+    rc, obj, _ = run_json(["--tracker-module", f"{module}:Picky", "--suite", "otb100", "--data-root",
+                           str(shared_dir / "data" / "sequences"), "--sequences", "Crossing",
+                           "--results-dir", str(tmp_path / "res"), "--bootstrap", "0"], capsys)
+    assert rc == 0 and obj["runs"][0]["trackers"]["picky"]["n_sequences"] == 1
+    assert main(["run", "--suite", "otb100", "--data-root", str(tmp_path)]) == 2
+    assert "no tracker to run" in capsys.readouterr().err
