@@ -17,7 +17,7 @@ $(BIN)/.evalkit-installed: pyproject.toml
 # got10k is an interoperability target used by tests and benchmarks. It is installed without its declared
 # dependencies because it asks for opencv-python, which would replace opencv-contrib-python-headless;
 # the `test` extra carries the modules it really imports (six, wget, shapely, pillow).
-$(BIN)/.evalkit-test-installed: $(BIN)/.evalkit-installed
+$(BIN)/.evalkit-test-installed: $(BIN)/.evalkit-installed pyproject.toml
 	$(PIP) -e '.[test]'
 	$(PIP) --no-deps got10k==0.1.3
 	touch $@
