@@ -8,6 +8,10 @@
 Ground truth is float64 N x 4 (x, y, w, h, 1-based pixels as the benchmarks publish them) with NaN rows where the
 target is absent. ``start_frame`` is the video's frame number of row 0 (OTB's David starts at 300), so results that
 carry their own start frame can be aligned to the ground truth.
+
+VOT sequences also carry what the VOT toolkits score against: ``regions`` (N x 8, the annotated region of each
+frame as published: x1,y1,..,x4,y4 polygons, or x,y,w,h rectangles padded with NaN), per-frame ``tags``
+(``camera_motion``, ``occlusion`` ...: N booleans each) and ``image_size`` (width, height), which bounds the overlap.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,6 +36,7 @@ from evalkit.datasets.names import canonical_key, compact_key
 from evalkit.errors import EvalkitError, InputFileError, InputProblem
 
 _SPLIT = re.compile(r"[,\s;]+")
+REGION_WIDTH = 8  # VOT regions: four x,y vertices, or x,y,w,h padded with NaN
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +51,9 @@ class Sequence:
     init_omit: tuple[tuple[int, int], ...] = ()
     target_visible: NDArray[np.bool_] | None = None
     aliases: tuple[str, ...] = ()
+    regions: NDArray[np.float64] | None = None
+    tags: Mapping[str, NDArray[np.bool_]] = field(default_factory=dict)
+    image_size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         gt = np.asarray(self.ground_truth, dtype=np.float64)
@@ -55,6 +63,23 @@ class Sequence:
         object.__setattr__(self, "ground_truth", gt)
         if self.frames is not None and len(self.frames) != len(gt):
             raise ValueError(f"{self.name}: {len(self.frames)} frames but {len(gt)} ground-truth rows")
+        if self.regions is not None:
+            regions = np.array(self.regions, dtype=np.float64)
+            if regions.shape != (len(gt), REGION_WIDTH):
+                raise ValueError(f"{self.name}: regions must be N x {REGION_WIDTH} (N = {len(gt)}), "
+                                 f"got {regions.shape}")
+            regions.setflags(write=False)
+            object.__setattr__(self, "regions", regions)
+        tags = {}
+        for tag, flags in self.tags.items():
+            arr = np.array(flags, dtype=bool)
+            if arr.shape != (len(gt),):
+                raise ValueError(f"{self.name}: tag {tag!r} has {arr.shape} flags, expected ({len(gt)},)")
+            arr.setflags(write=False)
+            tags[tag] = arr
+        object.__setattr__(self, "tags", tags)
+        if self.image_size is not None:
+            object.__setattr__(self, "image_size", (int(self.image_size[0]), int(self.image_size[1])))
 
     @property
     def n_frames(self) -> int:
