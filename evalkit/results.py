@@ -5,6 +5,9 @@
   Types ``rect`` and the toolkit's affine ``ivtAff`` (converted as calcRectCenter does) are read.
 - got10k / pysot text: ``<tracker>/<seq>.txt``, one x,y,w,h box per line, comma, tab or space separated.
 - evalkit's own store: a folder with ``run.json`` and ``<seq>.txt`` files (see :mod:`evalkit.store`).
+- VOT supervised ("baseline") experiment: ``<tracker>/baseline/<seq>/<seq>_NNN.txt`` (NNN = repetition), one line a
+  frame: ``1`` initialisation, ``2`` failure, ``0`` skipped frame, or the region (4 or 8 numbers). These are read
+  into ``ResultSet.vot_runs`` as :class:`VotRun` (per-frame codes + N x 8 regions), never as OPE boxes.
 
     >>> sets = discover_results(Path("../shared/data/results/uav20l_dcf"))   # doctest: +SKIP
     >>> [s.tracker for s in sets]                                           # doctest: +SKIP
@@ -17,6 +20,7 @@ line in ``ResultSet.problems``; the rest of the set is still scored.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +36,9 @@ from evalkit.datasets.names import canonical_key, compact_key
 from evalkit.errors import EvalkitError, InputFileError, InputProblem
 
 STORE_MARKER = "run.json"
+VOT_EXPERIMENT = "baseline"
+_VOT_RUN_FILE = re.compile(r"^(?P<seq>.+)_(?P<rep>\d{3,})\.txt$")
+_VOT_SPLIT = re.compile(r"[,\s;]+")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,46 @@ class Run:
     line_offset: int = 0
 
 
+class VotCode:
+    """Per-frame codes of a VOT supervised run: the file's special lines, and -1 where the line is a region."""
+
+    REGION = -1
+    SKIPPED = 0
+    INIT = 1
+    FAILURE = 2
+
+
+@dataclass(frozen=True, eq=False)
+class VotRun:
+    """One repetition of the VOT supervised experiment on one sequence, as the result file stores it.
+
+    ``codes[i]`` is a :class:`VotCode` (region, skipped, initialisation, failure); ``regions`` is N x 8 with the
+    reported region where ``codes == REGION`` (x,y,w,h rectangles padded with NaN, or polygons) and NaN elsewhere.
+    A region line with a NaN is read as skipped (unknown), as the VOT toolkit's region parser does.
+    """
+
+    codes: NDArray[np.int8]
+    regions: NDArray[np.float64]
+    source: Path
+    repetition: int = 1
+
+    def __post_init__(self) -> None:
+        codes = np.array(self.codes, dtype=np.int8)
+        regions = np.array(self.regions, dtype=np.float64)
+        if codes.ndim != 1 or regions.shape != (len(codes), 8):
+            raise ValueError(f"{self.source}: codes must be (N,) and regions N x 8, got {codes.shape} and "
+                             f"{regions.shape}")
+        codes.setflags(write=False)
+        regions.setflags(write=False)
+        object.__setattr__(self, "codes", codes)
+        object.__setattr__(self, "regions", regions)
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames (lines) in the run."""
+        return int(len(self.codes))
+
+
 @dataclass
 class ResultSet:
     """All runs of one tracker found under one results location."""
@@ -53,6 +100,14 @@ class ResultSet:
     runs: dict[str, list[Run]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
+    vot_runs: dict[str, list[VotRun]] = field(default_factory=dict)
+
+    def vot_runs_for(self, sequence_name: str, aliases: Iterable[str] = ()) -> list[VotRun] | None:
+        """The VOT supervised runs stored for a sequence (case and separators ignored), ordered by repetition."""
+        for n in (sequence_name, *aliases):
+            if (key := canonical_key(n)) in self.vot_runs:
+                return self.vot_runs[key]
+        return None
 
     def runs_for(self, sequence_name: str, aliases: Iterable[str] = (), others: Iterable[str] = ()
                  ) -> list[Run] | None:
@@ -152,6 +207,124 @@ def read_otb_mat(path: Path) -> list[Run]:
     return runs
 
 
+def read_vot_run(path: Path, repetition: int = 1) -> VotRun:
+    """One VOT supervised result file: a line per frame, ``1``/``2``/``0`` flags (``1.0000`` too) or a region.
+
+    Errors name the file and line: a flag other than 0, 1, 2, a region of other than 4, 6 or 8 numbers, a
+    non-numeric field, an empty line between frames.
+    """
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise InputFileError(path, None, f"cannot read: {exc.strerror}") from None
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise InputFileError(path, None, "empty result file")
+    parsed = _parse_vot_lines_fast(lines)
+    codes, regions = parsed if parsed is not None else _parse_vot_lines_checked(path, lines)
+    return VotRun(codes, regions, Path(path), repetition)
+
+
+def _parse_vot_lines_fast(lines: list[str]) -> tuple[NDArray[np.int8], NDArray[np.float64]] | None:
+    """Whole-file parse of comma-separated lines with numpy; None when any line needs the checked parser."""
+    if any((" " in ln or "\t" in ln or ";" in ln) for ln in lines):
+        return None
+    n_fields = np.array([ln.count(",") for ln in lines]) + 1
+    if not np.isin(n_fields, (1, 4, 6, 8)).all():
+        return None
+    try:
+        values = np.array(",".join(lines).split(","), dtype=np.float64)
+    except ValueError:
+        return None
+    rows = np.repeat(np.arange(len(lines)), n_fields)
+    cols = np.arange(len(values)) - np.repeat(np.cumsum(n_fields) - n_fields, n_fields)
+    flag_lines = n_fields == 1
+    flags = values[(n_fields[rows] == 1)]
+    if not np.isin(flags, (VotCode.SKIPPED, VotCode.INIT, VotCode.FAILURE)).all():
+        return None
+    codes = np.full(len(lines), VotCode.REGION, dtype=np.int8)
+    codes[flag_lines] = flags.astype(np.int8)
+    regions = np.full((len(lines), 8), np.nan)
+    region_values = ~flag_lines[rows]
+    regions[rows[region_values], cols[region_values]] = values[region_values]
+    unknown = ~flag_lines & (np.isnan(regions).sum(axis=1) > 8 - n_fields)
+    codes[unknown] = VotCode.SKIPPED  # a NaN in a region: the toolkit's parser makes it the unknown region
+    regions[unknown] = np.nan
+    return codes, regions
+
+
+def _parse_vot_lines_checked(path: Path, lines: list[str]) -> tuple[NDArray[np.int8], NDArray[np.float64]]:
+    """Line-by-line parse that names the first bad line."""
+    codes = np.full(len(lines), VotCode.REGION, dtype=np.int8)
+    regions = np.full((len(lines), 8), np.nan)
+    for i, line in enumerate(lines):
+        fields = [f for f in _VOT_SPLIT.split(line.strip()) if f]
+        try:
+            values = [float(f) for f in fields]
+        except ValueError:
+            raise InputFileError(path, i + 1, f"non-numeric field in {line.strip()!r}") from None
+        if len(values) == 1:
+            if values[0] not in (VotCode.SKIPPED, VotCode.INIT, VotCode.FAILURE):
+                raise InputFileError(path, i + 1, f"a one-number line is a flag 1 (initialisation), 2 (failure) "
+                                                  f"or 0 (skipped), found {line.strip()!r}")
+            codes[i] = int(values[0])
+        elif len(values) in (4, 6, 8):
+            if any(v != v for v in values):  # NaN: the toolkit's parser makes it the unknown special region
+                codes[i] = VotCode.SKIPPED
+            else:
+                regions[i, : len(values)] = values
+        elif not values:
+            raise InputFileError(path, i + 1, "empty line between frames (one line per frame)")
+        else:
+            raise InputFileError(path, i + 1, f"expected a flag (1, 2, 0) or a region of 4 or 8 numbers, found "
+                                              f"{len(values)} values: {line.strip()!r}")
+    return codes, regions
+
+
+def _vot_experiment_dir(folder: Path) -> Path | None:
+    """The ``baseline`` folder of a VOT tracker folder (or the folder itself when it is one)."""
+    if folder.name.lower() == VOT_EXPERIMENT and any(_vot_run_files(d) for d in folder.iterdir() if d.is_dir()):
+        return folder
+    sub = folder / VOT_EXPERIMENT
+    return sub if sub.is_dir() else None
+
+
+def _vot_run_files(seq_dir: Path) -> list[tuple[int, Path]]:
+    """(repetition, path) of the ``<seq>_NNN.txt`` files in a sequence folder, by repetition."""
+    found = []
+    for p in seq_dir.glob("*.txt"):
+        m = _VOT_RUN_FILE.match(p.name)
+        if m and not m.group("seq").endswith("_time"):
+            found.append((int(m.group("rep")), p))
+    return sorted(found)
+
+
+def read_vot_set(folder: Path) -> ResultSet:
+    """A tracker's VOT supervised results: ``<folder>/baseline/<seq>/<seq>_NNN.txt`` (tracker = folder name).
+
+    A file with a bad line is left out and its problem (file and line) recorded; the other runs are still read.
+    """
+    experiment = _vot_experiment_dir(folder)
+    if experiment is None:
+        raise EvalkitError(f"{folder} has no {VOT_EXPERIMENT}/ folder of VOT results")
+    tracker_dir = experiment.parent if experiment == folder else folder
+    rs = ResultSet(tracker_dir.name, tracker_dir)
+    for seq_dir in sorted(d for d in experiment.iterdir() if d.is_dir()):
+        runs = []
+        for rep, path in _vot_run_files(seq_dir):
+            try:
+                runs.append(read_vot_run(path, rep))
+            except InputFileError as exc:
+                rs.problems.append(exc.problem)
+        if runs:
+            key = canonical_key(seq_dir.name)
+            rs.vot_runs[key] = runs
+            rs.names[key] = seq_dir.name
+    return rs
+
+
 def _looks_like_store(folder: Path) -> bool:
     return (folder / STORE_MARKER).is_file()
 
@@ -218,6 +391,9 @@ def read_store_set(folder: Path) -> ResultSet:
             except json.JSONDecodeError as exc:
                 rs.problems.append(InputProblem(run_meta_path, exc.lineno, f"invalid json: {exc.msg}"))
                 continue
+            if run_meta.get("status") == "ok" and run_meta.get("format") == "vot":
+                _read_store_vot_run(rs, seq_dir, run_meta_path, run_meta)
+                continue
             if run_meta.get("status") != "ok" or run_meta.get("format", "boxes") != "boxes":
                 continue
             box_path = run_meta_path.with_suffix(".txt")
@@ -237,10 +413,30 @@ def read_store_set(folder: Path) -> ResultSet:
     return rs
 
 
+def _read_store_vot_run(rs: ResultSet, seq_dir: Path, meta_path: Path, meta: dict[str, object]) -> None:
+    """Add one VOT-format run of the store (written by the harness for the supervised protocol) to ``rs``."""
+    label = str(meta.get("label", meta_path.stem))
+    digits = re.search(r"(\d+)$", label)
+    try:
+        run = read_vot_run(meta_path.with_suffix(".txt"), int(digits.group(1)) if digits else 1)
+    except InputFileError as exc:
+        rs.problems.append(exc.problem)
+        return
+    name = str(meta.get("sequence", seq_dir.name))
+    key = canonical_key(name)
+    runs = rs.vot_runs.setdefault(key, [])
+    runs.append(run)
+    runs.sort(key=lambda r: r.repetition)
+    rs.names.setdefault(key, name)
+
+
 def _scan(folder: Path, depth: int) -> list[ResultSet]:
-    """Result sets in ``folder``: a store, .mat files, or box .txt files; else look one level further down."""
+    """Result sets in ``folder``: a store, VOT ``baseline/`` results, .mat files, or box .txt files; else look one
+    level further down."""
     if _looks_like_store(folder):
         return [read_store_set(folder)]
+    if _vot_experiment_dir(folder) is not None:
+        return [read_vot_set(folder)]
     mats = _read_mat_folder(folder)
     if mats:
         return mats
@@ -259,7 +455,8 @@ def discover_results(path: Path, renames: dict[str, str] | None = None) -> list[
     found = _scan(path, depth=3)
     if not found:
         raise EvalkitError(f"no tracking results found under {path} (looked for <seq>_<tracker>.mat, "
-                           f"<tracker>/<seq>.txt and evalkit store folders)")
+                           f"<tracker>/<seq>.txt, <tracker>/baseline/<seq>/<seq>_001.txt and evalkit store "
+                           f"folders)")
     renames = {**default_renames(), **(renames or {})}
     for rs in found:
         rs.tracker = renames.get(rs.tracker, renames.get(rs.tracker.lower(), rs.tracker))
