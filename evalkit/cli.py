@@ -99,7 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("list", help="list known trackers, suites or profiles")
     lst.add_argument("what", choices=["trackers", "suites", "profiles"])
+
+    # Further commands live in their own modules (evalkit/commands/<name>.py), each with
+    # ``add_parser(sub)`` that registers its subparser and sets ``handler`` to a function (args) -> exit status.
+    # Modules import heavy dependencies (torch, matplotlib) inside the handler, so `evalkit --help` stays fast.
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_parser(sub)
     return parser
+
+
+# Command modules added to the parser, in help order.
+COMMAND_MODULES: list[str] = []
 
 
 def _add_statistics_options(p: argparse.ArgumentParser) -> None:
@@ -356,7 +368,8 @@ def main(argv: SequenceABC[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"score": _cmd_score, "compare": _cmd_compare, "run": _cmd_run, "list": _cmd_list}
-        return commands[args.command](args)
+        handler = getattr(args, "handler", None) or commands[args.command]
+        return handler(args)
     except EvalkitError as exc:
         print(f"evalkit: error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,175 @@
+"""Where tracker weights come from, and how they are loaded safely.
+
+A weight file is resolved, first found wins, from:
+
+1. an explicit path (a tracker parameter ``weights=...`` or ``--param dcfnet.weights=PATH``);
+2. ``$EVALKIT_WEIGHTS/<relpath>``, a folder laid out like ``../shared/weights`` (``dcfnet/param.pth``,
+   ``fdsiamfc/FDSiamfc_30.pth``, ...);
+3. the user cache ``<cache>/weights/<relpath>`` (``[paths] cache`` in evalkit.toml, ``$EVALKIT_CACHE``), which
+   ``evalkit weights fetch NAME`` fills.
+
+Nothing is downloaded implicitly. A missing file is an error that says which file, every place looked at, and the
+command that fetches it. Files are loaded with ``torch.load(..., weights_only=True)`` only (no pickled code runs).
+
+    >>> path = resolve_weights("dcfnet")                       # doctest: +SKIP
+    >>> state = load_state_dict(path)                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.errors import EvalkitError
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """A published weight file: where it lives under a weights folder, where the authors publish it, its sha256."""
+
+    name: str
+    relpath: str
+    sha256: str
+    url: str
+    source: str  # the authors' repository and path, for the error messages and the README
+
+
+# The authors' released files (sha256 of the published bytes; see ../shared/weights/*/PROVENANCE.md).
+CATALOG: dict[str, WeightFile] = {w.name: w for w in (
+    WeightFile("dcfnet", "dcfnet/param.pth",
+               "8a9c2ad0a25998d873152e67f2bc4ff83ed2cfed54f4f08cb8acd37810dfc0b8",
+               "https://raw.githubusercontent.com/foolwood/DCFNet_pytorch/"
+               "b8434baa2d136df8f55c1addb3e77f40b3c379fc/track/param.pth",
+               "foolwood/DCFNet_pytorch track/param.pth"),
+    WeightFile("dcfnet-mat", "dcfnet/DCFNet-net-7-125-2.mat",
+               "394e15a6b26594dbf2f36ffeeacc3b2cf3ec6bf9f29c5084d24f02830572120c",
+               "https://raw.githubusercontent.com/foolwood/DCFNet/"
+               "3b1b850f02bda2e107196f4a1e64c393cdfc0ce8/DCFNet/DCFNet-net-7-125-2.mat",
+               "foolwood/DCFNet DCFNet/DCFNet-net-7-125-2.mat"),
+    WeightFile("dcfnet-golden", "dcfnet/net_param.mat",
+               "0095109bdd7e343065920dd8d8e370fa3cfff51478492637dfb8fad83c43c0fa",
+               "https://raw.githubusercontent.com/foolwood/DCFNet_pytorch/"
+               "b8434baa2d136df8f55c1addb3e77f40b3c379fc/track/net_param.mat",
+               "foolwood/DCFNet_pytorch track/net_param.mat"),
+    WeightFile("fdsiamfc30", "fdsiamfc/FDSiamfc_30.pth",
+               "5d3a5c108d3a41971e24e73643d12bcf77108cb43853f66ef922da121d4fb02c",
+               "https://raw.githubusercontent.com/conquerhuang/FDSiamFC/"
+               "0a6ce599fb5c5ffbd9491ec2f69f2aadb1b93e30/pretrained/FDSiamfc_30.pth",
+               "conquerhuang/FDSiamFC pretrained/FDSiamfc_30.pth"),
+    WeightFile("fdsiamfc15", "fdsiamfc/FDSiamfc_15.pth",
+               "63c8ab0d183526115672c15e02a7471820c214821c1dd7d2f5cdc307b0073379",
+               "https://raw.githubusercontent.com/conquerhuang/FDSiamFC/"
+               "0a6ce599fb5c5ffbd9491ec2f69f2aadb1b93e30/pretrained/FDSiamfc_15.pth",
+               "conquerhuang/FDSiamFC pretrained/FDSiamfc_15.pth"),
+    WeightFile("fdsiamd", "fdsiamfc/FDSiamd.pth",
+               "1b90de8fc3075efb6086280e3f71a2d426a7fbc9302098b06ea4853e81b3a4c1",
+               "https://raw.githubusercontent.com/conquerhuang/FDSiamFC/"
+               "0a6ce599fb5c5ffbd9491ec2f69f2aadb1b93e30/pretrained/FDSiamd.pth",
+               "conquerhuang/FDSiamFC pretrained/FDSiamd.pth"),
+)}
+
+
+class WeightsError(EvalkitError):
+    """A weight file is missing, corrupt or does not match the network."""
+
+
+def cache_dir() -> Path:
+    """The user cache's weights folder (``$EVALKIT_CACHE/weights``, else evalkit.toml's cache, else ~/.cache)."""
+    env = os.environ.get("EVALKIT_CACHE")
+    if env:
+        return Path(env).expanduser() / "weights"
+    from evalkit.config import load_config
+
+    return Path(load_config().cache).expanduser() / "weights"
+
+
+def candidates(name_or_relpath: str, explicit: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Every place a weight file is looked for, in order."""
+    entry = CATALOG.get(name_or_relpath)
+    rel = entry.relpath if entry else name_or_relpath
+    out: list[Path] = []
+    if explicit:
+        out.append(Path(explicit).expanduser())
+    env = os.environ.get("EVALKIT_WEIGHTS")
+    if env:
+        out.append(Path(env).expanduser() / rel)
+    out.append(cache_dir() / rel)
+    return out
+
+
+def resolve_weights(name_or_relpath: str, explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The first existing weight file for a catalog name (or a relpath under a weights folder).
+
+    An explicit path that does not exist is an error by itself (never silently replaced by another file).
+    """
+    if explicit:
+        p = Path(explicit).expanduser()
+        if not p.is_file():
+            raise WeightsError(f"weights file {p} does not exist (given explicitly for {name_or_relpath})")
+        return p
+    looked = candidates(name_or_relpath)
+    for p in looked:
+        if p.is_file():
+            return p
+    entry = CATALOG.get(name_or_relpath)
+    how = (f"run `evalkit weights fetch {entry.name}` (downloads {entry.source}, checks its sha256), "
+           if entry else "")
+    raise WeightsError(
+        f"weights {name_or_relpath!r} not found; looked in: {', '.join(str(p) for p in looked)}"
+        f"{'' if os.environ.get('EVALKIT_WEIGHTS') else ' (EVALKIT_WEIGHTS is not set)'}. "
+        f"To get it: {how}set EVALKIT_WEIGHTS to a folder laid out like shared/weights, or pass the path explicitly")
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file (part of a tracker's result fingerprint)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A torch state dict read with ``weights_only=True``; a corrupt file names the file."""
+    import torch
+
+    try:
+        state = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for bad files; all mean "unreadable"
+        raise WeightsError(f"{path}: cannot be read as PyTorch weights ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict):
+        raise WeightsError(f"{path}: expected a state dict, found {type(state).__name__}")
+    return dict(state)
+
+
+def load_into(module: Any, state: dict[str, Any], path: str | os.PathLike[str], strip_prefix: str = "") -> None:
+    """``module.load_state_dict(state, strict=True)`` with an error that names the file and the mismatching keys."""
+    if strip_prefix:
+        state = {k[len(strip_prefix):]: v for k, v in state.items() if k.startswith(strip_prefix)}
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [f"{k}: file {tuple(state[k].shape)} vs network {tuple(own[k].shape)}"
+              for k in sorted(set(own) & set(state)) if tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing keys {missing[:6]}{' ...' if len(missing) > 6 else ''}")
+        if unexpected:
+            parts.append(f"unexpected keys {unexpected[:6]}{' ...' if len(unexpected) > 6 else ''}")
+        if shapes:
+            parts.append("shape mismatches " + "; ".join(shapes[:4]))
+        raise WeightsError(f"{path} does not match {type(module).__name__}: {', '.join(parts)}")
+    module.load_state_dict(state, strict=True)
+
+
+def pick_device(device: str | None = None) -> str:
+    """``device`` if given, else ``cuda`` when available, else ``cpu`` (never hard-coded)."""
+    if device:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
