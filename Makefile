@@ -16,10 +16,11 @@ $(BIN)/.evalkit-installed: pyproject.toml
 
 # got10k is an interoperability target used by tests and benchmarks. It is installed without its declared
 # dependencies because it asks for opencv-python, which would replace opencv-contrib-python-headless;
-# the `test` extra carries the modules it really imports (six, wget, shapely, pillow).
+# the `test` extra carries the modules it really imports (six, wget, shapely, pillow). vot-toolkit (the official VOT
+# toolkit, an interoperability target) is installed the same way; the `vot-compat` extra carries its dependencies.
 $(BIN)/.evalkit-test-installed: $(BIN)/.evalkit-installed pyproject.toml
 	$(PIP) -e '.[test]'
-	$(PIP) --no-deps got10k==0.1.3
+	$(PIP) --no-deps got10k==0.1.3 vot-toolkit==0.9.0
 	touch $@
 
 install: $(BIN)/.evalkit-installed
