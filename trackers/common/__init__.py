@@ -1,0 +1,1 @@
+"""Parts the tracker families share: crops and scale search, correlation layers, complexity measurement."""
