@@ -102,6 +102,9 @@ for _name, _target in {
 }.items():
     TRACKERS.register(_name, _target)
 
+# Tracker name -> zero-argument factory of its trackers.training.TrainTask (``evalkit train --tracker NAME``).
+TRAINING_TASKS = Registry("training task")
+
 TRACKER_ENTRY_POINT_GROUP = "evalkit.trackers"
 _entry_points_loaded = False
 
