@@ -32,6 +32,17 @@ def _rename(text: str) -> tuple[str, str]:
     return old, new
 
 
+def _interval(text: str) -> tuple[int, int]:
+    low, sep, high = text.partition(",")
+    try:
+        lo, hi = int(low), int(high)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH (two integers), got {text!r}") from None
+    if not sep or not 1 <= lo <= hi:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH with 1 <= LOW <= HIGH, got {text!r}")
+    return lo, hi
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="evalkit", description="Evaluation toolkit for single-object tracking.")
@@ -45,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--results", type=Path, action="append", required=True,
                        help="results folder (OTB .mat files, <tracker>/<seq>.txt, or an evalkit store); repeatable")
     score.add_argument("--profile", help=f"metric conventions: {', '.join(PROFILES.names())} (default from config)")
-    score.add_argument("--protocol", default="ope", choices=["ope", "tre", "sre"],
-                       help="ope (default), or tre / sre: pool every stored run per sequence as the OTB toolkit does")
+    score.add_argument("--protocol", choices=["ope", "tre", "sre", "vot-supervised", "vot-multistart"],
+                       help="ope (default for OTB-style suites), or tre / sre: pool every stored run per sequence as "
+                            "the OTB toolkit does; vot-supervised (default for vot2016/2018/2019); vot-multistart: "
+                            "VOT2020 anchor runs stored by `evalkit run --protocol vot-multistart`")
     score.add_argument("--format", default="table", choices=["table", "json", "csv"])
     score.add_argument("--sequences", type=_csv_list, help="score only these sequences (output labelled partial)")
     score.add_argument("--allow-partial", action="store_true",
@@ -58,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--per-sequence", action="store_true", help="also print per-sequence scores")
     score.add_argument("--strict", action="store_true", help="exit with status 3 when any result file had a problem")
     _add_statistics_options(score)
+    vot = score.add_argument_group("VOT suites (vot2016, vot2018, vot2019)")
+    vot.add_argument("--convention", default="matlab", choices=["matlab", "pysot"],
+                     help="EAO as the VOT2016-2018 MATLAB toolkit computes it (default) or as pysot's port does")
+    vot.add_argument("--eao-interval", type=_interval, metavar="LOW,HIGH",
+                     help="EAO sequence-length interval (default: the suite's, e.g. 100,356 for vot2018)")
 
     cmp = sub.add_parser("compare", help="paired comparison of two trackers on the same suite")
     cmp.add_argument("a", help="first tracker (name after renaming)")
@@ -79,8 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tracker-module", action="append", default=[], metavar="PATH.py:CLASS",
                      help="a tracker class from your own file; repeatable")
     run.add_argument("--suite", type=_csv_list, required=True, help="suites, comma separated (demo needs no data)")
-    run.add_argument("--protocol", default="ope", choices=["ope", "tre", "sre"],
-                     help="ope (default); tre: 20 temporal segments; sre: 12 spatial perturbations (OTB toolkit)")
+    run.add_argument("--protocol", choices=["ope", "tre", "sre", "vot-supervised", "vot-multistart"],
+                     help="ope (default; vot-supervised on VOT suites); tre: 20 temporal segments; sre: 12 spatial "
+                          "perturbations (OTB toolkit); vot-supervised: re-initialised runs (VOT2016-2019); "
+                          "vot-multistart: VOT2020 anchor runs")
     run.add_argument("--data-root", action="append", default=[], metavar="[SUITE=]PATH",
                      help="data root for all suites, or SUITE=PATH for one; default from evalkit.toml")
     run.add_argument("--sequences", type=_csv_list, help="run only these sequences (output labelled partial)")
@@ -168,10 +188,95 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_vot(suite_name: str) -> bool:
+    return suite_name.lower() in ("vot2016", "vot2018", "vot2019")
+
+
+def _protocol(args: argparse.Namespace) -> str:
+    """The protocol asked for, checked against the suite: VOT suites have the supervised experiment only."""
+    return protocol_for(args.suite, args.protocol)
+
+
+def protocol_for(suite: str, asked: str | None) -> str:
+    """The protocol for one suite: the one asked for, else vot-supervised on VOT suites and ope elsewhere."""
+    vot = _is_vot(suite)
+    protocol = asked or ("vot-supervised" if vot else "ope")
+    if vot and protocol not in ("vot-supervised", "vot-multistart"):
+        raise EvalkitError(f"{suite} is scored with --protocol vot-supervised (its baseline experiment) or "
+                           f"vot-multistart, not {protocol}")
+    if not vot and protocol == "vot-supervised":
+        raise EvalkitError(f"--protocol vot-supervised needs a VOT suite (vot2016, vot2018, vot2019), not {suite}")
+    return protocol
+
+
+def _report_problems(trackers: dict[str, object]) -> int:
+    n_problems = 0
+    for name, t in trackers.items():
+        for p in t.problems:  # type: ignore[attr-defined]
+            print(f"evalkit: {name}: {p}", file=sys.stderr)
+            n_problems += 1
+    if n_problems:
+        print(f"evalkit: {n_problems} problem(s) in the results; the rest was scored", file=sys.stderr)
+    return n_problems
+
+
+def _cmd_score_vot(args: argparse.Namespace, suite: object, sets: list[object]) -> int:
+    from evalkit.scoring_vot import score_vot
+    from evalkit.tables import format_vot_csv, format_vot_json, format_vot_table, format_vot_tag_table
+
+    report = score_vot(suite, sets, interval=args.eao_interval, convention=args.convention,  # type: ignore[arg-type]
+                       allow_partial=args.allow_partial or bool(args.sequences))
+    n_problems = _report_problems(report.trackers)  # type: ignore[arg-type]
+    if args.format == "json":
+        print(format_vot_json(report))
+    elif args.format == "csv":
+        sys.stdout.write(format_vot_csv(report))
+    else:
+        print(format_vot_table(report))
+        if args.by_attribute:
+            print()
+            print(format_vot_tag_table(report))
+        if args.per_sequence:
+            print()
+            print(_vot_sequence_table(report))
+    return 3 if (args.strict and n_problems) else 0
+
+
+def _cmd_score_multistart(args: argparse.Namespace, suite: object, sets: list[object]) -> int:
+    import json
+
+    from evalkit.scoring_multistart import score_multistart
+    from evalkit.tables import format_multistart_table
+
+    report = score_multistart(suite, sets, allow_partial=args.allow_partial or bool(args.sequences))  # type: ignore
+    n_problems = _report_problems(report.trackers)  # type: ignore[arg-type]
+    if args.format == "json":
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(format_multistart_table(report))
+    return 3 if (args.strict and n_problems) else 0
+
+
+def _vot_sequence_table(report: object) -> str:
+    from evalkit.tables import _render
+
+    names = sorted(report.trackers)  # type: ignore[attr-defined]
+    seqs = sorted({s for n in names for s in report.trackers[n].per_sequence})  # type: ignore[attr-defined]
+    rows = []
+    for seq in seqs:
+        row = [seq]
+        for n in names:
+            ps = report.trackers[n].per_sequence.get(seq)  # type: ignore[attr-defined]
+            row.append("-" if ps is None else f"{ps.accuracy:.3f} / {ps.failures:.1f}")
+        rows.append(row)
+    return _render(["Sequence", *[f"{n} A / F" for n in names]], rows)
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     from evalkit.scoring import score_ope
     from evalkit.tables import format_attribute_table, format_csv, format_json, format_sequence_table, format_table
 
+    protocol = _protocol(args)
     suite, sets, profile = _load_for_scoring(args)
     if args.trackers:
         wanted = {t.lower() for t in args.trackers}
@@ -180,16 +285,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
             raise EvalkitError(f"trackers not found in the results: {', '.join(sorted(unknown))}; found: "
                                f"{', '.join(rs.tracker for rs in sets)}")
         sets = [rs for rs in sets if rs.tracker.lower() in wanted]
+    if protocol == "vot-supervised":
+        return _cmd_score_vot(args, suite, sets)
+    if protocol == "vot-multistart":
+        return _cmd_score_multistart(args, suite, sets)
     report = score_ope(suite, sets, profile, allow_partial=args.allow_partial or bool(args.sequences),
-                       protocol=args.protocol, resamples=max(args.bootstrap, 0), seed=args.seed)
-
-    n_problems = 0
-    for name, t in report.trackers.items():
-        for p in t.problems:
-            print(f"evalkit: {name}: {p}", file=sys.stderr)
-            n_problems += 1
-    if n_problems:
-        print(f"evalkit: {n_problems} problem(s) in the results; the rest was scored", file=sys.stderr)
+                       protocol=protocol, resamples=max(args.bootstrap, 0), seed=args.seed)
+    n_problems = _report_problems(report.trackers)  # type: ignore[arg-type]
 
     if args.format == "json":
         print(format_json(report))
@@ -278,7 +380,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evalkit.runner import execute, plan_jobs
     from evalkit.scoring import score_ope
     from evalkit.store import ResultStore, atomic_write_text
-    from evalkit.tables import format_table
+    from evalkit.tables import format_any
 
     cfg = load_config(args.config)
     suite_names = [s.lower() for s in args.suite]
@@ -314,8 +416,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                f"the image folders (scoring stored results does not)")
         suites.append(suite)
     store = ResultStore(args.results_dir or cfg.results)
-    plan = plan_jobs(specs, suites, args.protocol, _ProtocolSpecs(args.protocol), store, roots, args.device,
-                     seed=args.seed)
+    protocols = {s.name: protocol_for(s.name, args.protocol) for s in suites}
+    plan = None
+    for protocol in dict.fromkeys(protocols.values()):  # one plan per protocol, merged; suites keep their order
+        part = plan_jobs(specs, [s for s in suites if protocols[s.name] == protocol], protocol,
+                         _ProtocolSpecs(protocol), store, roots, args.device, seed=args.seed)
+        plan = part if plan is None else plan.merged(part)
+    assert plan is not None
     if plan.skipped:
         print(f"evalkit: resuming: {plan.skipped} finished run(s) reused, {len(plan.jobs)} to run", file=sys.stderr)
     summary = execute(plan, workers=args.workers or cfg.workers, backend=backend,
@@ -329,18 +436,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     reports = []
     for suite in suites:
-        sets = [read_store_set(plan.folders[(t.name, suite.name, args.protocol)]) for t in specs]
-        reports.append(score_ope(suite, sets, profile, allow_partial=True, protocol=args.protocol,
-                                 resamples=max(args.bootstrap, 0), seed=args.seed))
+        protocol = protocols[suite.name]
+        sets = [read_store_set(plan.folders[(t.name, suite.name, protocol)]) for t in specs]
+        if protocol == "vot-supervised":
+            from evalkit.scoring_vot import score_vot
+
+            reports.append(score_vot(suite, sets, allow_partial=True))
+        elif protocol == "vot-multistart":
+            from evalkit.scoring_multistart import score_multistart
+
+            reports.append(score_multistart(suite, sets, allow_partial=True))
+        else:
+            reports.append(score_ope(suite, sets, profile, allow_partial=True, protocol=protocol,
+                                     resamples=max(args.bootstrap, 0), seed=args.seed))
     cfg_reports = Path(cfg.reports)
     path = cfg_reports / f"run-{time.strftime('%Y%m%d-%H%M%S')}.md"
-    body = "\n\n".join("```\n" + format_table(r) + "\n```" for r in reports)
+    body = "\n\n".join("```\n" + format_any(r) + "\n```" for r in reports)
     atomic_write_text(path, f"# evalkit run\n\ntrackers: {', '.join(t.name for t in specs)}\n\n{body}\n")
     if args.format == "json":
         print(json.dumps({"runs": [r.as_json() for r in reports], "report": str(path)}, indent=2))
     else:
         for r in reports:
-            print(format_table(r))
+            print(format_any(r))
             print()
         print(f"report: {path}")
     return 1 if summary.failures else 0

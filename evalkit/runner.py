@@ -69,6 +69,11 @@ class Plan:
     skipped: int = 0
     folders: dict[tuple[str, str, str], Path] = field(default_factory=dict)
 
+    def merged(self, other: Plan) -> Plan:
+        """Both plans' jobs (longest first overall), skipped counts and folders."""
+        jobs = sorted([*self.jobs, *other.jobs], key=lambda j: -len(j.spec.rows))
+        return Plan(jobs, self.skipped + other.skipped, {**self.folders, **other.folders})
+
 
 def pick_device(requested: str | None = None) -> str:
     """``requested`` if given, else CUDA when torch sees a GPU, else CPU (never hard-coded)."""

@@ -15,6 +15,8 @@ import math
 
 from evalkit.metrics.statistics import PairedResult
 from evalkit.scoring import ScoreReport
+from evalkit.scoring_multistart import MultistartReport
+from evalkit.scoring_vot import VotReport
 
 COLUMNS = (
     ("success_auc", "Success AUC"),
@@ -155,3 +157,90 @@ def format_csv(report: ScoreReport) -> str:
                     *(repr(getattr(t.score, k)) if isinstance(getattr(t.score, k), float) else getattr(t.score, k)
                       for k, _ in COLUMNS), t.complete])
     return buf.getvalue()
+
+
+def _vot_ranked(report: VotReport) -> list[str]:
+    def key(name: str) -> float:
+        v = report.trackers[name].score.eao
+        return -v if math.isfinite(v) else math.inf
+    return sorted(report.trackers, key=key)
+
+
+def format_vot_table(report: VotReport) -> str:
+    """EAO, accuracy, robustness and failures of a VOT supervised report, best EAO first."""
+    low, high = report.interval
+    title = (f"{report.suite.upper()} | VOT-SUPERVISED | {report.convention} convention | EAO interval "
+             f"[{low}, {high}] | {report.n_suite_sequences} sequences")
+    if report.partial:
+        title += f" | PARTIAL (not the benchmark's headline numbers, {len(report.missing_data)} missing)"
+    header = ["Tracker", "EAO", "Accuracy", "Robustness", "Failures", "Fail/100 fr", "Seqs", "Frames"]
+    rows = []
+    for name in _vot_ranked(report):
+        s = report.trackers[name].score
+        failures = s.failures if math.isfinite(s.failures) else float("nan")
+        rows.append([name, _fmt(s.eao), _fmt(s.accuracy), _fmt(s.robustness),
+                     f"{failures:.0f}" if float(failures).is_integer() else _fmt(failures),
+                     _fmt(s.failures_per_100), str(s.n_sequences), str(s.n_frames)])
+    note = ("Robustness: failures per sequence, averaged over repetitions (VOT2016-2018); Fail/100 fr: failures per "
+            "100 frames as pysot prints it.")
+    return f"{title}\n{_render(header, rows)}\n{note}"
+
+
+def format_vot_tag_table(report: VotReport) -> str:
+    """Accuracy and failures per visual attribute (VOT per-frame tags) of every tracker."""
+    names = _vot_ranked(report)
+    tags = sorted({t for n in names for t in report.trackers[n].score.tags})
+    header = ["Tag", *[f"{n} A / F" for n in names]]
+    rows = []
+    for tag in tags:
+        row = [tag]
+        for n in names:
+            ts = report.trackers[n].score.tags.get(tag)
+            row.append("-" if ts is None else f"{_fmt(ts.accuracy)} / {ts.failures:.1f}")
+        rows.append(row)
+    return _render(header, rows)
+
+
+def format_vot_json(report: VotReport) -> str:
+    """The VOT report's JSON object (``VotReport.as_json``), indented."""
+    return json.dumps(report.as_json(), indent=2)
+
+
+def format_vot_csv(report: VotReport) -> str:
+    """One row per tracker: eao, accuracy, robustness, failures, failures_per_100."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    fields = ["eao", "accuracy", "robustness", "failures", "failures_per_100"]
+    writer.writerow(["suite", "protocol", "partial", "tracker", *fields])
+    data = report.as_json()["trackers"]
+    for name in _vot_ranked(report):
+        writer.writerow([report.suite, report.protocol, report.partial, name,
+                         *[data[name][f] for f in fields]])  # type: ignore[index]
+    return buf.getvalue()
+
+
+def format_multistart_table(report: MultistartReport) -> str:
+    """VOT2020-style multistart accuracy, robustness and EAO, best EAO first."""
+    title = f"{report.suite.upper()} | VOT-MULTISTART (VOT2020 rules) | {report.n_suite_sequences} sequences"
+    if report.partial:
+        title += " | PARTIAL (not the benchmark's headline numbers)"
+    header = ["Tracker", "EAO", "Accuracy", "Robustness", "Seqs", "Runs"]
+
+    def key(name: str) -> float:
+        s = report.trackers[name].score
+        return -s.eao if s is not None and math.isfinite(s.eao) else math.inf
+    rows = []
+    for name in sorted(report.trackers, key=key):
+        s = report.trackers[name].score
+        rows.append([name, "-", "-", "-", "0", "0"] if s is None else
+                    [name, _fmt(s.eao), _fmt(s.accuracy), _fmt(s.robustness), str(s.n_sequences), str(s.n_runs)])
+    return f"{title}\n{_render(header, rows)}"
+
+
+def format_any(report: ScoreReport | VotReport | MultistartReport) -> str:
+    """The score table of any report kind (OPE/TRE/SRE, VOT supervised, multistart)."""
+    if isinstance(report, VotReport):
+        return format_vot_table(report)
+    if isinstance(report, MultistartReport):
+        return format_multistart_table(report)
+    return format_table(report)
