@@ -105,6 +105,11 @@ for _name, _target in {
 # Tracker name -> zero-argument factory of its trackers.training.TrainTask (``evalkit train --tracker NAME``).
 TRAINING_TASKS = Registry("training task")
 
+LAYOUTS = Registry("table layout")
+for _name in ("cfnet-table1", "fdsiamfc-benchmarks", "fdsiamfc-compression", "dcfnet-table2", "dcffnet-ablation",
+              "dcffnet-vot2018", "dcffnet-lasot", "ablation"):
+    LAYOUTS.register(_name, f"evalkit.paper_tables.definitions:{_name.upper().replace('-', '_')}")
+
 TRACKER_ENTRY_POINT_GROUP = "evalkit.trackers"
 _entry_points_loaded = False
 

@@ -1,0 +1,140 @@
+"""``evalkit table``: a published table in its paper's layout, filled from results evalkit scores.
+
+    evalkit table --layout cfnet-table1 --data-root ../shared/data/otb100 \\
+                  --results ../shared/data/results/otb100_cfnet_release --format markdown [--against-published]
+    evalkit table --layout dcffnet-vot2018 --data-root vot2018=../shared/data/vot2018 \\
+                  --results ../shared/data/results/vot2018 --format latex
+    evalkit table --layout fdsiamfc-compression --results RUNS --measured complexity.json
+    evalkit table --layout ablation --suite otb100 --trackers Baseline,CF-1st,CF-2nd --results RUNS --data-root ...
+    evalkit table --list
+
+Result archives' tracker names are mapped to the names papers print by the built-in map
+(``evalkit/datasets/data/tracker_names.json``: siamfc3s -> SiamFC-3s, cf1camera -> CFNet-conv1, ...); extend it with
+``--rename OLD=NEW``. ``--data-root`` is ``PATH`` (every suite) or ``SUITE=PATH``; suites without one stay empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from evalkit.errors import EvalkitError
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _rename(text: str) -> tuple[str, str]:
+    old, sep, new = text.partition("=")
+    if not sep or not old or not new:
+        raise argparse.ArgumentTypeError(f"expected OLD=NEW, got {text!r}")
+    return old, new
+
+
+def add_table_inputs(p: argparse.ArgumentParser, results_required: bool = True) -> None:
+    """The options that say where results and ground truth are (shared with ``evalkit report``)."""
+    p.add_argument("--results", type=Path, action="append", required=results_required, default=None,
+                   help="results folder (OTB .mat, <tracker>/<seq>.txt, VOT baseline/, evalkit store); repeatable")
+    p.add_argument("--data-root", action="append", default=[], metavar="[SUITE=]PATH",
+                   help="ground truth for every suite, or SUITE=PATH for one; repeatable (default from evalkit.toml)")
+    p.add_argument("--rename", type=_rename, action="append", default=[], metavar="OLD=NEW",
+                   help="rename a tracker found in the results (extends the built-in name map)")
+    p.add_argument("--profile", help="metric conventions (default: the layout's, otb-toolkit)")
+    p.add_argument("--sequences", type=_csv_list, help="only these sequences (everything labelled partial)")
+    p.add_argument("--allow-partial", action="store_true",
+                   help="use a data root that lacks sequences of a suite; cells are marked partial")
+
+
+def parse_data_roots(entries: list[str], config: Path | None) -> dict[str, Path]:
+    """``--data-root`` entries (PATH or SUITE=PATH) plus evalkit.toml's [datasets] -> {suite or "*": path}."""
+    from evalkit.config import load_config
+    from evalkit.registry import SUITES
+
+    roots: dict[str, Path] = {}
+    for e in entries:
+        name, sep, path = e.partition("=")
+        if sep and name.lower() in SUITES:
+            roots[name.lower()] = Path(path)
+        elif sep and not Path(e).exists():
+            SUITES.get(name)  # unknown suite name: fails with suggestions
+        else:
+            roots["*"] = Path(e)
+    cfg = load_config(config)
+    for suite, path in getattr(cfg, "datasets", {}).items():
+        roots.setdefault(suite.lower(), Path(path))
+    return roots
+
+
+def load_result_sets(paths: list[Path], renames: list[tuple[str, str]]) -> list[object]:
+    """Every result set under the ``--results`` folders, renamed; one tracker name may appear once."""
+    from evalkit.results import discover_results
+
+    sets = [rs for path in paths for rs in discover_results(path, dict(renames))]
+    seen: dict[str, Path] = {}
+    for rs in sets:
+        if rs.tracker.lower() in seen:
+            raise EvalkitError(f"tracker {rs.tracker!r} is in both {seen[rs.tracker.lower()]} and {rs.source}; "
+                               f"rename one with --rename")
+        seen[rs.tracker.lower()] = rs.source
+    return sets
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``evalkit table``."""
+    p = sub.add_parser("table", help="a published table (CFNet, FDSiamFC, DCFNet, DCFFNet) in its paper's layout",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--layout", help="table layout (evalkit table --list)")
+    p.add_argument("--list", action="store_true", help="list the layouts and exit")
+    p.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv"])
+    p.add_argument("--against-published", action="store_true",
+                   help="print the paper's value and the difference beside every cell evalkit has it for")
+    p.add_argument("--trackers", type=_csv_list, help="rows (columns) and their order; ablation: the variants")
+    p.add_argument("--suite", default="otb100", help="suite of the generic 'ablation' layout (default otb100)")
+    p.add_argument("--measured", type=Path, metavar="FILE.json",
+                   help="measured model size / GFLOPs (evalkit complexity --format json) for fdsiamfc-compression")
+    p.add_argument("--out", type=Path, help="write to this file (atomically) instead of standard output")
+    add_table_inputs(p, results_required=False)
+    p.set_defaults(handler=run_table)
+
+
+def layout_for(name: str, suite: str) -> object:
+    """The registered layout ``name`` (the generic ablation layout on ``suite``)."""
+    from evalkit.paper_tables.definitions import ablation
+    from evalkit.registry import LAYOUTS, SUITES
+
+    layout = LAYOUTS.get(name)
+    if layout.generic:
+        SUITES.get(suite)
+        layout = ablation(suite.lower())
+    return layout
+
+
+def run_table(args: argparse.Namespace) -> int:
+    """Handler of ``evalkit table``."""
+    from evalkit.paper_tables import TableInputs, fill_table, read_measured, render
+    from evalkit.registry import LAYOUTS
+
+    if args.list:
+        for name in LAYOUTS.names():
+            print(f"{name:22s} {LAYOUTS.get(name).title}")
+        return 0
+    if not args.layout:
+        raise EvalkitError("pass --layout NAME (evalkit table --list shows them)")
+    layout = layout_for(args.layout, args.suite)
+    if not args.results:
+        raise EvalkitError("pass --results FOLDER (repeatable) with the results to fill the table from")
+    inputs = TableInputs(load_result_sets(args.results, args.rename), parse_data_roots(args.data_root, args.config),
+                         args.profile, read_measured(args.measured) if args.measured else {},
+                         allow_partial=args.allow_partial, sequences=args.sequences)
+    table = fill_table(layout, inputs, args.trackers, against_published=args.against_published)
+    text = render(table, args.format)
+    if args.out:
+        from evalkit.store import atomic_write_text
+
+        atomic_write_text(args.out, text if text.endswith("\n") else text + "\n")
+        print(f"table: {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
