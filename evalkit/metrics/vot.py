@@ -51,7 +51,9 @@ Conventions (``SupervisedRules.convention``):
   starts a new fragment when f + skip <= n (one frame later than MATLAB allows; the empty fragment it can leave
   gets weight 0); Phi(N) is 0 when no fragment is known. Accuracy and robustness are the same in both.
   The current Python vot-toolkit reads the interval one step later (its curve index j is N = j + 1 and it averages
-  indices low..high); that reading is not offered.
+  indices low..high); that reading is not offered. vot-toolkit 0.9.0 also rasterises rectangles differently (x ..
+  x + w - 1), weights sequences by length for accuracy and robustness, and ends EAO fragments at the failure frame;
+  ``tests/test_vot_toolkit_compare.py`` runs its analysis on the same results and measures each effect.
 
 Output fields (per tracker): ``eao``, ``accuracy``, ``robustness``, ``failures``, ``failures_per_100``,
 ``n_sequences``, ``n_frames``.
