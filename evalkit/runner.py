@@ -213,6 +213,41 @@ def execute(plan: Plan, workers: int = 1, backend: str = "loky", address: str | 
     outcomes: list[tuple[Job, RunOutcome]] = []
     if not plan.jobs:
         return Summary(outcomes)
+    # one bar per (tracker, suite), each with the tracker's own frames per second on that suite
+    totals: dict[tuple[str, str], int] = {}
+    for job in plan.jobs:
+        totals[(job.tracker.name, job.suite)] = totals.get((job.tracker.name, job.suite), 0) + 1
+    bars = {key: tqdm(total=n, desc=f"{key[0]} | {key[1]}", unit="run", disable=not progress, file=sys.stderr,
+                      dynamic_ncols=True, position=k, leave=True)
+            for k, (key, n) in enumerate(totals.items())}
+    speed = {key: [0, 0.0] for key in totals}  # frames, seconds of the tracker's own time
+    with contextlib.ExitStack() as ctx:
+        if workers <= 1 and backend == "loky":
+            results: Any = ((job, run_job(job)) for job in plan.jobs)
+        else:
+            settings = ctx.enter_context(_backend(backend, workers, address))
+            # parallel_config, not Parallel(backend=...): only it registers joblib's external "dask" backend
+            ctx.enter_context(parallel_config(backend=settings["backend"], n_jobs=settings["n_jobs"]))
+            parallel = Parallel(return_as="generator")
+            results = zip(plan.jobs, parallel(delayed(run_job)(job) for job in plan.jobs), strict=True)
+        try:
+            for job, outcome in results:
+                outcomes.append((job, outcome))
+                key = (job.tracker.name, job.suite)
+                speed[key][0] += len(outcome.times)
+                speed[key][1] += float(outcome.times.sum())
+                frames, seconds = speed[key]
+                bars[key].set_postfix_str(f"{job.sequence} {frames / seconds if seconds else 0:.0f} fps")
+                bars[key].update(1)
+                if outcome.status != "ok" and not keep_going:
+                    raise EvalkitError(
+                        f"{job.tracker.name} on {job.suite}/{job.sequence} ({job.spec.label}) failed: {outcome.error}"
+                        f"\n(--keep-going continues past failing runs; finished runs are kept and the next "
+                        f"invocation resumes)")
+        finally:
+            for bar in bars.values():
+                bar.close()
+    return Summary(outcomes)
     bar = tqdm(total=len(plan.jobs), desc="runs", unit="run", disable=not progress, file=sys.stderr,
                dynamic_ncols=True)
     frames = 0
