@@ -99,11 +99,28 @@ for _name, _target in {
     "mosse": "trackers.classic:MOSSE",
     "mil": "trackers.classic:MIL",
     "medianflow": "trackers.classic:MedianFlow",
+    "siamfc": "trackers.siamfc:SiamFC",
+    "fdsiamfc30": "trackers.fdsiamfc:FDSiamFC30",
+    "fdsiamfc15": "trackers.fdsiamfc:FDSiamFC15",
+    "fdsiamd": "trackers.fdsiamfc:FDSiamd",
 }.items():
     TRACKERS.register(_name, _target)
 
 # Tracker name -> zero-argument factory of its trackers.training.TrainTask (``evalkit train --tracker NAME``).
 TRAINING_TASKS = Registry("training task")
+
+# Correlation-filter trackers (issue 5): DCFNet and its paper variants, the raw-pixel DCF, CFNet.
+for _name, _target in {
+    "dcfnet": "trackers.dcfnet.tracker:DCFNet",
+    "dcfnet-conv1": "trackers.dcfnet.tracker:DCFNetConv1",
+    "dcfnet-conv2": "trackers.dcfnet.tracker:DCFNetConv2",
+    "dcfnet-conv1-dilation": "trackers.dcfnet.tracker:DCFNetConv1Dilation",
+    "dcfnet-1s": "trackers.dcfnet.tracker:DCFNet1s",
+    "dcfnet-5s": "trackers.dcfnet.tracker:DCFNet5s",
+    "dcfnet-7s": "trackers.dcfnet.tracker:DCFNet7s",
+    "dcf-pixels": "trackers.dcfnet.tracker:DCFPixels",
+}.items():
+    TRACKERS.register(_name, _target)
 
 LAYOUTS = Registry("table layout")
 for _name in ("cfnet-table1", "fdsiamfc-benchmarks", "fdsiamfc-compression", "dcfnet-table2", "dcffnet-ablation",
