@@ -1,0 +1,201 @@
+"""``evalkit report``: a PDF (or self-contained HTML) report of stored results.
+
+    evalkit report --data-root ../shared/data/otb100 --results ../shared/data/results/otb100_cfnet_release \\
+                   --out cfnet.pdf [--layout cfnet-table1] [--format pdf|html]
+    evalkit report --data-root ../shared/data/vot2018 --results ../shared/data/results/vot2018 --out vot.html
+
+Suites: ``--suite A,B`` or, by default, every suite whose sequences are all under the data root(s) and for which
+the results hold runs (an OTB-100 root gives OTB-2013, OTB-50 and OTB-100). Protocols: ``--protocol ope,tre`` or, by
+default, OPE plus TRE / SRE when the results hold the OTB toolkit's 20 / 12 runs per sequence (or an evalkit store
+says so). VOT results get the supervised-experiment section. ``--layout`` adds published tables. Tracker names of
+result archives are mapped by the built-in name map; extend it with ``--rename OLD=NEW``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Sequence as SequenceABC
+from pathlib import Path
+from typing import Any
+
+from evalkit.commands.table import add_table_inputs, load_result_sets, parse_data_roots
+from evalkit.errors import EvalkitError
+
+# suites never guessed from a data root: the demo suite is generated on demand, GOT-10k has no public test labels
+_NOT_GUESSED = {"demo", "got10k-test", "got10k-val"}
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t.strip().lower() for t in text.split(",") if t.strip()]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``evalkit report``."""
+    p = sub.add_parser("report", help="write a PDF or HTML report (plots, tables, provenance) of stored results",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.html")
+    p.add_argument("--format", choices=["pdf", "html"], help="default: from the --out extension")
+    p.add_argument("--suite", type=_csv_list, help="suites to report (default: those the data roots hold in full)")
+    p.add_argument("--protocol", type=_csv_list, help="ope, tre, sre (default: what the results hold)")
+    p.add_argument("--trackers", type=lambda s: [t.strip() for t in s.split(",") if t.strip()],
+                   help="only these trackers (names after renaming)")
+    p.add_argument("--layout", type=lambda s: [t.strip() for t in s.split(",") if t.strip()], default=[],
+                   help="published tables to include (evalkit table --list)")
+    p.add_argument("--measured", type=Path, metavar="FILE.json", help="measured complexity for fdsiamfc-compression")
+    p.add_argument("--title", default="evalkit report")
+    p.add_argument("--bootstrap", type=int, default=10_000, metavar="N",
+                   help="bootstrap resamples for the 95%% intervals and paired tests (0: off; default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_table_inputs(p)
+    p.set_defaults(handler=run_report)
+
+
+def runs_per_sequence(rs: Any) -> int:
+    """Median number of stored runs per sequence of a result set (1 for OPE, 20 TRE, 12 SRE in OTB archives)."""
+    counts = [len(runs) for runs in rs.runs.values() if runs]
+    return int(statistics.median(counts)) if counts else 0
+
+
+def detect_protocols(result_sets: SequenceABC[Any]) -> list[str]:
+    """OPE, plus TRE or SRE when some result set holds those runs (an evalkit store's run.json says which)."""
+    found = []
+    for rs in result_sets:
+        meta_path = Path(rs.source) / "run.json"
+        protocol = None
+        if meta_path.is_file():
+            try:
+                protocol = json.loads(meta_path.read_text()).get("protocol")
+            except json.JSONDecodeError:
+                protocol = None
+        if protocol is None:
+            protocol = {20: "tre", 12: "sre"}.get(runs_per_sequence(rs))
+        if protocol in ("tre", "sre"):
+            found.append(protocol)
+    return ["ope", *sorted(set(found), key=["tre", "sre"].index)]
+
+
+def detect_suites(roots: dict[str, Path], allow_partial: bool) -> list[tuple[str, Any]]:
+    """Suites that load from the data roots with every sequence present (or named explicitly with SUITE=PATH)."""
+    from evalkit.datasets import load_suite
+    from evalkit.registry import SUITES
+
+    out = []
+    for name in SUITES.names():
+        if name in _NOT_GUESSED and name not in roots:
+            continue
+        root = roots.get(name) or roots.get("*")
+        if root is None:
+            continue
+        try:
+            suite = load_suite(name, root)
+        except Exception:  # noqa: BLE001 - a root of another benchmark fails to load: not this suite
+            if name in roots:
+                raise
+            continue
+        if len(suite) and (not suite.missing or name in roots or allow_partial):
+            out.append((name, suite))
+    return sorted(out, key=lambda item: (item[1].family, len(item[1].expected), item[0]))
+
+
+def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: list[str] | None,
+                     protocols: list[str] | None, profile_name: str | None, allow_partial: bool,
+                     sequences: list[str] | None, resamples: int, seed: int
+                     ) -> tuple[list[Any], list[Any], dict[str, str], dict[str, dict[str, str]]]:
+    """OPE/TRE/SRE and VOT reports of every suite that has results, their data sources and attribute names."""
+    from evalkit.datasets import load_suite
+    from evalkit.registry import PROFILES, SUITES
+    from evalkit.scoring import score_ope
+    from evalkit.scoring_vot import score_vot
+
+    profile = PROFILES.get(profile_name or "otb-toolkit")
+    if suites:
+        loaded = []
+        for name in suites:
+            SUITES.get(name)
+            root = roots.get(name) or roots.get("*")
+            if root is None and name != "demo":
+                raise EvalkitError(f"no data root for {name}: pass --data-root {name}=PATH")
+            loaded.append((name, load_suite(name, root, sequences)))
+    else:
+        loaded = [(n, s.subset(sequences) if sequences else s) for n, s in detect_suites(roots, allow_partial)]
+        if not loaded:
+            raise EvalkitError(f"no complete suite found under {', '.join(str(p) for p in roots.values())}; name "
+                               f"one with --suite (and --allow-partial for a root that lacks sequences)")
+    box_sets = [rs for rs in result_sets if rs.runs]
+    vot_sets = [rs for rs in result_sets if rs.vot_runs]
+    ope_protocols = protocols or detect_protocols(box_sets)
+    ope_reports, vot_reports = [], []
+    sources: dict[str, str] = {}
+    attributes: dict[str, dict[str, str]] = {}
+    for name, suite in loaded:
+        if suite.missing and not allow_partial and not sequences:
+            raise EvalkitError(f"{name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
+                               f"{suite.source}; pass --allow-partial to report on the {len(suite)} present "
+                               f"(labelled partial)")
+        if suite.family == "vot":
+            covering = [rs for rs in vot_sets if any(rs.vot_runs_for(s.name, s.aliases) for s in suite)]
+            if covering:
+                vot_reports.append(score_vot(suite, covering, allow_partial=True))
+                sources[name] = suite.source
+            continue
+        covering = [rs for rs in box_sets if any(rs.runs_for(s.name, s.aliases) for s in suite)]
+        if not covering:
+            continue
+        sources[name] = suite.source
+        attributes[name] = dict(suite.attribute_names)
+        for protocol in ope_protocols:
+            usable = covering if protocol == "ope" else [rs for rs in covering if runs_per_sequence(rs) > 1]
+            if usable:
+                ope_reports.append(score_ope(suite, usable, profile, allow_partial=True, protocol=protocol,
+                                             resamples=max(resamples, 0), seed=seed))
+    if not ope_reports and not vot_reports:
+        raise EvalkitError("the results hold no run of any sequence of " + ", ".join(n for n, _ in loaded))
+    return ope_reports, vot_reports, sources, attributes
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Handler of ``evalkit report``."""
+    from tqdm import tqdm
+
+    from evalkit.commands.table import layout_for
+    from evalkit.paper_tables import TableInputs, fill_table, read_measured
+    from evalkit.report.document import build_report, command_line, write_report
+
+    fmt = args.format or args.out.suffix.lstrip(".").lower()
+    if fmt not in ("pdf", "html"):
+        raise EvalkitError(f"--out {args.out}: pass --format pdf or html, or name the file .pdf or .html")
+    roots = parse_data_roots(args.data_root, args.config)
+    sets = load_result_sets(args.results, args.rename)
+    if args.trackers:
+        wanted = {t.lower() for t in args.trackers}
+        unknown = wanted - {rs.tracker.lower() for rs in sets}
+        if unknown:
+            raise EvalkitError(f"trackers not found in the results: {', '.join(sorted(unknown))}; found: "
+                               f"{', '.join(rs.tracker for rs in sets)}")
+        sets = [rs for rs in sets if rs.tracker.lower() in wanted]
+    if not roots:
+        raise EvalkitError("pass --data-root PATH (or SUITE=PATH) with the ground truth the results are scored on")
+    ope, vot, sources, attributes = score_everything(sets, roots, args.suite, args.protocol, args.profile,
+                                                     args.allow_partial, args.sequences, args.bootstrap, args.seed)
+    tables = []
+    if args.layout:
+        inputs = TableInputs(sets, roots, args.profile, read_measured(args.measured) if args.measured else {},
+                             allow_partial=args.allow_partial, sequences=args.sequences)
+        tables = [fill_table(layout_for(name, (args.suite or ["otb100"])[0]), inputs, args.trackers
+                             if layout_for(name, "otb100").generic else None) for name in args.layout]
+    total = len(ope) + len(vot) + len(ope) + len(vot) + 1
+    with tqdm(total=total, desc="report", unit="part", disable=args.no_progress, file=sys.stderr) as bar:
+        report = build_report(ope, vot, sets, tables, sources, args.title, command_line(),
+                              resamples=args.bootstrap, seed=args.seed, attribute_names=attributes,
+                              progress=lambda _what: bar.update(1))
+        write_report(report, args.out, fmt)
+        bar.update(1)
+    n_problems = sum(len(t.problems) for r in [*ope, *vot] for t in r.trackers.values())
+    if n_problems:
+        print(f"evalkit: {n_problems} problem(s) in the results are listed in the report", file=sys.stderr)
+    print(f"report: {args.out}")
+    return 0

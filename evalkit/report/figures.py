@@ -1,0 +1,220 @@
+"""Report figures drawn with matplotlib and returned as SVG text (vector, text kept as text).
+
+    >>> svg = success_plot(score_report)                         # doctest: +SKIP
+    >>> svg[:5]                                                  # doctest: +SKIP
+    '<?xml'
+
+OTB-style success and precision plots (legend sorted by the value in brackets: success AUC, precision at the
+profile's read-off), a grid of per-attribute success plots, and for VOT the accuracy-robustness plot, the EAO curve
+with the EAO interval shaded and the EAO ranking. Figures are built on :class:`matplotlib.figure.Figure` directly (no
+pyplot state), so they never open a window and can be made from any thread. Every plotted number comes from the
+score reports; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence as SequenceABC
+from typing import Any
+
+import numpy as np
+
+FONT = "DejaVu Sans"  # matplotlib's bundled font; the PDF embeds the same file, so figure text stays selectable
+_STYLES = ("-", "--", "-.", ":")
+
+
+def _rc() -> dict[str, Any]:
+    return {"svg.fonttype": "none", "font.family": FONT, "font.size": 8, "axes.titlesize": 9,
+            "legend.fontsize": 6.5, "axes.grid": True, "grid.alpha": 0.3, "svg.hashsalt": "evalkit"}
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _svg(fig: Any) -> str:
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context(_rc()):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def _style(i: int) -> dict[str, Any]:
+    """Colour and dash of the i-th curve (20 colours, then dashes: 80 distinguishable trackers)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab20"]
+    return {"color": cmap((2 * i) % 20 + (i // 10) % 2), "linestyle": _STYLES[(i // 20) % len(_STYLES)],
+            "linewidth": 1.3}
+
+
+def _fmt(v: float) -> str:
+    return "-" if not math.isfinite(v) else f"{v:.3f}"
+
+
+def _curve_plot(ax: Any, x: Any, curves: list[tuple[str, Any, float]], xlabel: str, ylabel: str, title: str,
+                legend_loc: str, legend_size: float | None = None, colours: dict[str, int] | None = None) -> None:
+    """Curves sorted by their bracketed value (best first) with the legend in that order; a tracker keeps its
+    colour (``colours``: its rank by success AUC) across the report's plots."""
+    order = sorted(curves, key=lambda c: -c[2] if math.isfinite(c[2]) else math.inf)
+    for i, (name, y, value) in enumerate(order):
+        ax.plot(x, y, label=f"{name} [{_fmt(value)}]", **_style((colours or {}).get(name, i)))
+    ax.set_xlim(float(x[0]), float(x[-1]))
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ncol = 2 if len(order) > 12 else 1
+    ax.legend(loc=legend_loc, ncol=ncol, fontsize=legend_size or (5.5 if len(order) > 12 else 6.5),
+              frameon=True, framealpha=0.85, handlelength=2.2)
+
+
+def colour_index(report: Any) -> dict[str, int]:
+    """Tracker -> colour index: its rank by success AUC (EAO for VOT reports)."""
+    def key(name: str) -> float:
+        score = report.trackers[name].score
+        v = score.eao if hasattr(report, "interval") else score.success_auc
+        return -v if math.isfinite(v) else math.inf
+
+    return {name: i for i, name in enumerate(sorted(report.trackers, key=key))}
+
+
+def _title(report: Any, what: str) -> str:
+    partial = " (partial)" if report.partial else ""
+    return f"{what} plots of {report.protocol.upper()} on {report.suite.upper()}{partial}"
+
+
+def success_plot(report: Any) -> str:
+    """Success plot: fraction of frames with IoU above each threshold; legend sorted by success AUC."""
+    from evalkit.registry import PROFILES
+
+    profile = PROFILES.get(report.profile)
+    curves = [(n, t.score.success_curve, t.score.success_auc) for n, t in report.trackers.items() if t.per_sequence]
+    fig = _figure(4.6, 3.6)
+    ax = fig.add_subplot()
+    _curve_plot(ax, profile.success_thresholds, curves, "Overlap threshold", "Success rate",
+                _title(report, "Success"), "lower left", colours=colour_index(report))
+    return _svg(fig)
+
+
+def precision_plot(report: Any) -> str:
+    """Precision plot: fraction of frames with centre error within each pixel threshold; legend sorted by the value
+    at the profile's read-off (20 px)."""
+    from evalkit.registry import PROFILES
+
+    profile = PROFILES.get(report.profile)
+    curves = [(n, t.score.precision_curve, t.score.precision_20) for n, t in report.trackers.items()
+              if t.per_sequence]
+    fig = _figure(4.6, 3.6)
+    ax = fig.add_subplot()
+    _curve_plot(ax, profile.precision_thresholds, curves, "Location error threshold (px)", "Precision",
+                _title(report, "Precision"), "lower right", colours=colour_index(report))
+    ax.axvline(profile.precision_at, color="0.5", linewidth=0.6, linestyle=":")
+    return _svg(fig)
+
+
+def attribute_plot(report: Any, names: dict[str, str] | None = None) -> str | None:
+    """Success plots per attribute in one grid (title: attribute and its sequence count); None without attributes."""
+    from evalkit.registry import PROFILES
+
+    codes = sorted({c for t in report.trackers.values() for c in t.per_attribute})
+    if not codes:
+        return None
+    profile = PROFILES.get(report.profile)
+    cols = 3
+    rows = math.ceil(len(codes) / cols)
+    fig = _figure(9.2, 2.9 * rows)
+    many = len(report.trackers) > 8
+    colours = colour_index(report)
+    for k, code in enumerate(codes):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        members = {n: t.per_attribute[code] for n, t in report.trackers.items() if code in t.per_attribute}
+        n_seq = max((s.n_sequences for s in members.values()), default=0)
+        curves = [(n, s.success_curve, s.success_auc) for n, s in members.items()]
+        label = (names or {}).get(code, code)
+        _curve_plot(ax, profile.success_thresholds, curves, "Overlap threshold", "Success rate",
+                    f"{label} ({n_seq})", "lower left", legend_size=4.2 if many else 5.5,
+                    colours=colours)
+    fig.suptitle(_title(report, "Per-attribute success"), fontsize=9)
+    return _svg(fig)
+
+
+def ar_plot(report: Any) -> str:
+    """VOT accuracy-robustness plot: accuracy against failures per 100 frames (right is more robust)."""
+    fig = _figure(4.6, 3.6)
+    ax = fig.add_subplot()
+    scored = [(n, t.score) for n, t in report.trackers.items() if t.per_sequence]
+    scored.sort(key=lambda item: -item[1].eao if math.isfinite(item[1].eao) else math.inf)
+    for i, (name, s) in enumerate(scored):
+        style = _style(i)
+        ax.plot([s.failures_per_100], [s.accuracy], marker="o", linestyle="none", color=style["color"],
+                label=f"{name} [A {_fmt(s.accuracy)}, R {_fmt(s.failures_per_100)}]")
+    worst = max([s.failures_per_100 for _, s in scored if math.isfinite(s.failures_per_100)] + [0.1])
+    ax.set_xlim(worst * 1.15, 0)  # inverted: fewer failures to the right
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Failures per 100 frames (robustness; right is better)")
+    ax.set_ylabel("Accuracy")
+    ax.set_title(f"Accuracy-robustness on {report.suite.upper()}{' (partial)' if report.partial else ''}")
+    ax.legend(loc="lower left", fontsize=6, ncol=2 if len(scored) > 12 else 1)
+    return _svg(fig)
+
+
+def eao_curve_plot(report: Any) -> str:
+    """Expected-overlap curve Phi(N) of each tracker, the EAO interval shaded; legend sorted by EAO."""
+    fig = _figure(4.6, 3.6)
+    ax = fig.add_subplot()
+    curves = []
+    for n, t in report.trackers.items():
+        if t.per_sequence and len(t.eao_curve):
+            curves.append((n, np.asarray(t.eao_curve), float(t.score.eao)))
+    curves.sort(key=lambda c: -c[2] if math.isfinite(c[2]) else math.inf)
+    longest = max((len(c[1]) for c in curves), default=1)
+    for i, (name, y, eao) in enumerate(curves):
+        ax.plot(np.arange(1, len(y) + 1), y, label=f"{name} [{_fmt(eao)}]", **_style(i))
+    low, high = report.interval
+    ax.axvspan(low, high, color="0.85", alpha=0.6, linewidth=0)
+    ax.set_xlim(1, longest)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Sequence length N (frames)")
+    ax.set_ylabel("Expected average overlap")
+    ax.set_title(f"EAO curve on {report.suite.upper()} (interval {low}-{high} shaded)")
+    ax.legend(loc="upper right", fontsize=6, ncol=2 if len(curves) > 12 else 1)
+    return _svg(fig)
+
+
+def eao_ranking_plot(report: Any) -> str:
+    """Horizontal bars of EAO, best on top."""
+    scored = [(n, float(t.score.eao)) for n, t in report.trackers.items() if t.per_sequence]
+    scored.sort(key=lambda item: item[1] if math.isfinite(item[1]) else -math.inf)
+    fig = _figure(4.6, max(1.6, 0.28 * len(scored) + 0.9))
+    ax = fig.add_subplot()
+    y = np.arange(len(scored))
+    ax.barh(y, [v for _, v in scored], color=[_style(len(scored) - 1 - i)["color"] for i in range(len(scored))])
+    ax.set_yticks(y, [n for n, _ in scored])
+    for yi, (_, v) in zip(y, scored, strict=True):
+        ax.text(v, yi, f" {_fmt(v)}", va="center", fontsize=6.5)
+    ax.set_xlim(0, max([v for _, v in scored if math.isfinite(v)] + [0.1]) * 1.2)
+    ax.set_xlabel("EAO")
+    ax.set_title(f"EAO ranking on {report.suite.upper()}")
+    ax.grid(axis="y", visible=False)
+    return _svg(fig)
+
+
+def figure_size(svg: str) -> tuple[float, float]:
+    """(width, height) in points of an SVG written by matplotlib."""
+    import re
+
+    w = re.search(r'width="([\d.]+)pt"', svg)
+    h = re.search(r'height="([\d.]+)pt"', svg)
+    return (float(w.group(1)) if w else 330.0, float(h.group(1)) if h else 260.0)
+
+
+def all_figures_for(reports: SequenceABC[Any]) -> int:
+    """How many figures the OPE reports give (for progress bars)."""
+    return sum(2 + (1 if any(t.per_attribute for t in r.trackers.values()) and r.protocol == "ope" else 0)
+               for r in reports)

@@ -1,0 +1,120 @@
+"""Write a report as one self-contained HTML page: inline CSS, figures as inline SVG, no external resources.
+
+    >>> write_html(report, Path("report.html"))        # doctest: +SKIP
+
+The page holds exactly the blocks the PDF holds (see :mod:`evalkit.report.document`), in the same order.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import Path
+
+from evalkit.report.document import FigureBlock, Heading, KeyValues, PageBreak, Report, TableBlock, Text
+from evalkit.store import atomic_write_text
+
+_CSS = """
+body { font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; font-size: 13px; margin: 2em auto;
+       max-width: 1200px; color: #111; padding: 0 1em; }
+h1 { font-size: 26px; } h2 { font-size: 20px; margin-top: 1.6em; border-bottom: 1px solid #bbb; }
+h3 { font-size: 15px; margin-top: 1.2em; }
+table { border-collapse: collapse; margin: 0.4em 0 0.3em 0; font-size: 12px; }
+th, td { padding: 2px 7px; text-align: center; white-space: nowrap; }
+td:first-child, th:first-child { text-align: left; }
+thead tr:first-child th { border-top: 1.5px solid #000; } thead tr:last-child th { border-bottom: 1px solid #000; }
+tbody tr:last-child td { border-bottom: 1.5px solid #000; } tbody tr:nth-child(even) { background: #f4f4f4; }
+table.small { font-size: 11px; } table.kv td { text-align: left; white-space: normal; vertical-align: top; }
+table.kv td:first-child { font-weight: bold; padding-right: 1.5em; } table.kv tr { background: none !important; }
+table.kv tbody tr:last-child td { border-bottom: none; }
+.note { font-size: 11px; color: #333; margin: 0.1em 0; } .caption { font-size: 12px; color: #333; }
+.figures { display: flex; flex-wrap: wrap; gap: 10px; } .figures svg { height: auto; }
+.fig-half svg { width: 560px; max-width: 100%; } .fig-full svg { width: 100%; }
+pre.problems { font-size: 11px; white-space: pre-wrap; } .scroll { overflow-x: auto; }
+"""
+
+
+def _svg_inline(svg: str) -> str:
+    """The <svg> element of a matplotlib SVG file, without the XML prologue and doctype."""
+    start = svg.find("<svg")
+    body = svg[start:] if start >= 0 else svg
+    return re.sub(r'(<svg[^>]*?) width="[\d.]+pt" height="[\d.]+pt"', r"\1", body, count=1)
+
+
+def _table(block: TableBlock) -> str:
+    out = []
+    if block.caption:
+        out.append(f"<h3>{escape(block.caption)}</h3>")
+    cls = ' class="small"' if block.small else ""
+    out.append(f'<div class="scroll"><table{cls}><thead>')
+    spans = {(hr, c0): c1 - c0 + 1 for hr, c0, c1 in block.spans}
+    for hr, header in enumerate(block.header):
+        cells, skip = [], 0
+        for c, text in enumerate(header):
+            if skip:
+                skip -= 1
+                continue
+            span = spans.get((hr, c), 1)
+            skip = span - 1
+            attr = f' colspan="{span}"' if span > 1 else ""
+            cells.append(f"<th{attr}>{escape(text)}</th>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</thead><tbody>")
+    for r, row in enumerate(block.rows):
+        cells = []
+        for c, text in enumerate(row):
+            mark = block.marks.get((r, c), "")
+            inner = escape(text)
+            if mark == "best":
+                inner = f"<b>{inner}</b>"
+            elif mark == "second":
+                inner = f"<u>{inner}</u>"
+            cells.append(f"<td>{inner}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    out.extend(f'<p class="note">{escape(n)}</p>' for n in block.notes)
+    return "\n".join(out)
+
+
+def render_html(report: Report) -> str:
+    """The whole page as a string."""
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>{escape(report.title)}</title>",
+             '<meta name="generator" content="evalkit ' + escape(report.stamp.get("evalkit", "")) + '">',
+             f"<style>{_CSS}</style></head><body>"]
+    for block in report.blocks:
+        if isinstance(block, Heading):
+            level = min(3, block.level + 1)
+            parts.append(f"<h{level}>{escape(block.text)}</h{level}>")
+        elif isinstance(block, Text):
+            if block.small:
+                parts.append(f'<pre class="problems">{escape(block.text)}</pre>')
+            else:
+                parts.append(f"<p>{escape(block.text)}</p>")
+        elif isinstance(block, KeyValues):
+            rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in block.rows)
+            parts.append(f'<table class="kv"><tbody>{rows}</tbody></table>')
+        elif isinstance(block, TableBlock):
+            parts.append(_table(block))
+        elif isinstance(block, FigureBlock):
+            kind = "fig-full" if block.full_width else "fig-half"
+            figs = "".join(f'<div class="{kind}">{_svg_inline(s)}</div>' for s in block.svgs)
+            parts.append(f'<div class="figures">{figs}</div>')
+            if block.caption:
+                parts.append(f'<p class="caption">{escape(block.caption)}</p>')
+        elif isinstance(block, PageBreak):
+            parts.append("<hr>")
+    parts.append(f'<p class="note">{escape(report.title)} — evalkit {escape(report.stamp.get("evalkit", ""))} — '
+                 f'{escape(report.stamp.get("date", ""))}</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write_html(report: Report, path: Path) -> None:
+    """Write the page atomically."""
+    import os
+
+    atomic_write_text(Path(path), render_html(report))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)  # readable like any file the user writes (the temporary file was private)
