@@ -84,7 +84,7 @@ def render_markdown(table: FilledTable) -> str:
             i += span
     lines = [f"**{table.layout.title}**" + (" — PARTIAL" if table.partial else ""), ""]
     lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "|".join(["---"] + [":---:"] * (len(header) - 1)) + "|")
+    lines.append("|" + "|".join(["---"] * len(header)) + "|")
     lines.extend("| " + " | ".join(row) + " |" for row in body)
     notes = list(table.notes)
     if table.layout.marks == "red-blue" and any(c.rank for c in table.cells.values()):
