@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Command modules added to the parser, in help order.
-COMMAND_MODULES: list[str] = ["evalkit.commands.table", "evalkit.commands.report"]
+COMMAND_MODULES: list[str] = ["evalkit.commands.table", "evalkit.commands.report", "evalkit.commands.vot_toolkit"]
 
 
 def _add_statistics_options(p: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ The CFNet Table 1 values are parsed from ../shared/reference/TABLES.md, never co
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -17,8 +18,19 @@ import pytest
 from test_reproduce_ope import PAPER_INCONSISTENT, cfnet_table1, parse_markdown_table
 
 from evalkit.cli import main
+from evalkit.commands.table import load_result_sets
 from evalkit.errors import EvalkitError
-from evalkit.paper_tables import Cell, FilledTable, Layout, Metric, published_values, read_measured
+from evalkit.paper_tables import (
+    Cell,
+    FilledTable,
+    Layout,
+    Metric,
+    TableInputs,
+    fill_table,
+    published_values,
+    read_measured,
+    render,
+)
 from evalkit.paper_tables.model import assign_marks
 from evalkit.registry import LAYOUTS
 
@@ -33,15 +45,16 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cfnet_markdown(shared_dir: Path) -> str:
-    """The cfnet-table1 layout in Markdown, exactly as the issue's command prints it."""
-    import contextlib
+def cfnet_table(shared_dir: Path) -> FilledTable:
+    """cfnet-table1 filled once from the release (with the published values), rendered by the tests below."""
+    inputs = TableInputs(load_result_sets([shared_dir.joinpath(*RELEASE)], []), {"*": shared_dir / "data" / "otb100"})
+    return fill_table(LAYOUTS.get("cfnet-table1"), inputs, against_published=True)
 
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        assert main(["table", "--layout", "cfnet-table1", "--data-root", str(shared_dir / "data" / "otb100"),
-                     "--results", str(shared_dir.joinpath(*RELEASE)), "--format", "markdown"]) == 0
-    return buf.getvalue()
+
+@pytest.fixture(scope="module")
+def cfnet_markdown(cfnet_table: FilledTable) -> str:
+    """The Markdown the issue's command prints (`evalkit table --layout cfnet-table1 ... --format markdown`)."""
+    return render(dataclasses.replace(cfnet_table, against_published=False), "markdown")
 
 
 def _cell_number(text: str) -> float | None:
@@ -88,10 +101,9 @@ def test_cfnet_table1_marks_best_bold_second_underlined(cfnet_markdown: str) -> 
     assert two_best == ["CFNet-conv2", "Baseline-conv5"]
 
 
-def test_cfnet_table1_against_published_csv(shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cfnet_table1_against_published_csv(cfnet_table: FilledTable) -> None:
     """--against-published: each value column is followed by the paper's value and the difference."""
-    out = _run(capsys, "table", "--layout", "cfnet-table1", "--data-root", str(shared_dir / "data" / "otb100"),
-               "--results", str(shared_dir.joinpath(*RELEASE)), "--format", "csv", "--against-published")
+    out = render(cfnet_table, "csv")
     rows = list(csv.reader(io.StringIO(out)))
     header, body = rows[0], {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert header[:4] == ["Method", "fps", "fps published", "fps difference"]
