@@ -379,7 +379,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evalkit.results import read_store_set
     from evalkit.runner import execute, plan_jobs
     from evalkit.scoring import score_ope
-    from evalkit.store import ResultStore, atomic_write_text
+    from evalkit.store import ResultStore
     from evalkit.tables import format_any
 
     cfg = load_config(args.config)
@@ -449,10 +449,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else:
             reports.append(score_ope(suite, sets, profile, allow_partial=True, protocol=protocol,
                                      resamples=max(args.bootstrap, 0), seed=args.seed))
-    cfg_reports = Path(cfg.reports)
-    path = cfg_reports / f"run-{time.strftime('%Y%m%d-%H%M%S')}.md"
-    body = "\n\n".join("```\n" + format_any(r) + "\n```" for r in reports)
-    atomic_write_text(path, f"# evalkit run\n\ntrackers: {', '.join(t.name for t in specs)}\n\n{body}\n")
+    from evalkit.report.document import write_run_report  # the PDF report: provenance, plots, tables, appendix
+
+    path = Path(cfg.reports) / f"run-{time.strftime('%Y%m%d-%H%M%S')}.pdf"
+    write_run_report(reports, [read_store_set(f) for f in plan.folders.values()], path,
+                     data_sources={s.name: s.source for s in suites}, resamples=max(args.bootstrap, 0), seed=args.seed)
     if args.format == "json":
         print(json.dumps({"runs": [r.as_json() for r in reports], "report": str(path)}, indent=2))
     else:

@@ -144,3 +144,21 @@ def test_report_errors(shared_dir: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert main(["report", "--data-root", str(tmp_path), "--results", str(shared_dir.joinpath(*RELEASE)),
                  "--out", str(tmp_path / "x.pdf")]) == 2
     assert "no complete suite found" in capsys.readouterr().err
+
+
+def test_run_ends_with_the_pdf_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`evalkit run` writes its report as PDF and names it in the JSON output."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    rc = main(["run", "--trackers", "kcf", "--suite", "demo", "--sequences", "Glide", "--results-dir",
+               str(tmp_path / "res"), "--format", "json", "--no-progress", "--bootstrap", "0"])
+    assert rc == 0
+    obj = json.loads(capsys.readouterr().out)
+    path = Path(obj["report"])
+    assert path.suffix == ".pdf" and path.is_file() and obj["runs"][0]["suite"] == "demo"
+    whole = "\n".join(_pdf_text(path))
+    for text in ("evalkit run", "DEMO — OPE (partial)", "Success plots of OPE on DEMO", "evalkit store",
+                 "device cpu", "Speed", "Appendix: per-sequence scores", "Glide"):
+        assert text in whole, text

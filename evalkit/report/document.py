@@ -400,3 +400,27 @@ def write_report(report: Report, path: Path, fmt: str | None = None) -> Path:
     else:
         raise EvalkitError(f"report format {fmt!r}: use --format pdf or html (or an .pdf / .html --out)")
     return path
+
+
+def write_run_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], path: Path,
+                     data_sources: dict[str, str] | None = None, resamples: int | None = None,
+                     seed: int | None = None, title: str = "evalkit run") -> Path:
+    """The report ``evalkit run`` writes at its end (PDF or HTML by extension): OPE/TRE/SRE and VOT supervised
+    reports get their sections; any other report (VOT multistart) its text table."""
+    from evalkit.scoring import ScoreReport
+    from evalkit.scoring_vot import VotReport
+    from evalkit.tables import format_any
+
+    ope = [r for r in reports if isinstance(r, ScoreReport)]
+    vot = [r for r in reports if isinstance(r, VotReport)]
+    other = [r for r in reports if not isinstance(r, ScoreReport | VotReport)]
+    if not ope and not vot:
+        report = Report(title, [Heading(title, 0)], report_stamp())
+    else:
+        report = build_report(ope, vot, result_sets, data_sources=data_sources, title=title, command=command_line(),
+                              resamples=resamples, seed=seed)
+    for r in other:
+        report.blocks.append(PageBreak())
+        report.blocks.append(Heading(f"{r.suite.upper()} — {r.protocol}"))
+        report.blocks.append(Text(format_any(r), small=True))
+    return write_report(report, path)
