@@ -103,11 +103,21 @@ for _name, _target in {
     "fdsiamfc30": "trackers.fdsiamfc:FDSiamFC30",
     "fdsiamfc15": "trackers.fdsiamfc:FDSiamFC15",
     "fdsiamd": "trackers.fdsiamfc:FDSiamd",
+    "dcffnet": "trackers.dcffnet.tracker:DCFFNetTracker",  # ablation variants: --param dcffnet.variant=cf-1st ...
 }.items():
     TRACKERS.register(_name, _target)
 
 # Tracker name -> zero-argument factory of its trackers.training.TrainTask (``evalkit train --tracker NAME``).
 TRAINING_TASKS = Registry("training task")
+# Siamese trackers (issue 6); fdsiamfc30/15 distil a trained SiamFC teacher (also `evalkit compress`).
+for _name, _target in {
+    "siamfc": "trackers.siamfc.train:SiamFCTask",
+    "fdsiamfc30": "trackers.fdsiamfc.train:FDSiamFC30Task",
+    "fdsiamfc15": "trackers.fdsiamfc.train:FDSiamFC15Task",
+    "dcffnet": "trackers.dcffnet.train:DCFFNetStage1Task",
+    "dcffnet-stage2": "trackers.dcffnet.train:DCFFNetStage2Task",
+}.items():
+    TRAINING_TASKS.register(_name, _target)
 
 # Correlation-filter trackers (issue 5): DCFNet and its paper variants, the raw-pixel DCF, CFNet.
 for _name, _target in {

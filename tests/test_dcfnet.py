@@ -1,0 +1,150 @@
+"""DCFNet: released weights in both formats against the MatConvNet golden outputs, strict loading with clear errors,
+the tracker on real frames, and the raw-pixel DCF on a translating texture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from trackers.weights import WeightsError
+
+
+@pytest.fixture(scope="module")
+def golden(shared_dir: Path) -> dict[str, np.ndarray]:
+    import scipy.io as sio
+
+    mat = sio.loadmat(str(shared_dir / "weights" / "dcfnet" / "net_param.mat"), squeeze_me=True)
+    res = [np.asarray(r, dtype=np.float32) for r in mat["res"]]
+    return {"input": res[0], "conv1": res[1], "relu1": res[2], "conv2": res[3], "norm": res[4]}
+
+
+@pytest.mark.parametrize("fname", ["param.pth", "DCFNet-net-7-125-2.mat", "net_param.mat"])
+@pytest.mark.parametrize("fast_lrn", [True, False])
+def test_released_weights_reproduce_matconvnet_golden(shared_dir: Path, golden: dict[str, np.ndarray], fname: str,
+                                                      fast_lrn: bool) -> None:
+    from trackers.dcfnet.network import DCFNetFeatures, load_dcfnet_weights
+
+    net = DCFNetFeatures("released", fast_lrn=fast_lrn).eval()
+    net.load_state_dict(load_dcfnet_weights(shared_dir / "weights" / "dcfnet" / fname))
+    x = torch.from_numpy(golden["input"].transpose(2, 0, 1).copy())[None]
+    outputs = {}
+    with torch.no_grad():
+        h = x
+        for name, layer in net.named_children():
+            h = layer(h.clone())
+            outputs[name] = h[0].numpy().transpose(1, 2, 0)
+    assert np.abs(outputs["conv1"] - golden["conv1"]).max() < 1e-5
+    assert np.abs(outputs["conv2"] - golden["conv2"]).max() < 1e-5
+    assert np.abs(outputs["norm"] - golden["norm"]).max() < 1e-5
+
+
+def test_pytorch_release_conv1_is_bgr(shared_dir: Path) -> None:
+    """The two files hold the same weights once param.pth's input channels are flipped (and only then)."""
+    from trackers.dcfnet.network import load_dcfnet_weights
+    from trackers.weights import load_state_dict
+
+    pth = load_dcfnet_weights(shared_dir / "weights" / "dcfnet" / "param.pth")
+    mat = load_dcfnet_weights(shared_dir / "weights" / "dcfnet" / "DCFNet-net-7-125-2.mat")
+    assert torch.allclose(pth["conv1.weight"], mat["conv1.weight"], atol=1e-7)
+    raw = load_state_dict(shared_dir / "weights" / "dcfnet" / "param.pth")
+    assert not torch.allclose(raw["feature.0.weight"], mat["conv1.weight"], atol=1e-4)
+
+
+def test_band_lrn_equals_torch_lrn() -> None:
+    from trackers.dcfnet.network import BandLRN
+
+    x = torch.randn(2, 32, 9, 7) * 30
+    ref = torch.nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)(x)
+    assert torch.allclose(BandLRN(32)(x), ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("arch", ["conv1", "conv2", "conv1-dilation"])
+def test_paper_architectures_keep_size_and_32_channels(arch: str) -> None:
+    from trackers.dcfnet.network import DCFNetFeatures
+
+    net = DCFNetFeatures(arch)
+    assert net(torch.zeros(1, 3, 25, 25)).shape == (1, 32, 25, 25)
+
+
+def test_weight_errors_name_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackers.dcfnet.network import DCFNetFeatures, load_dcfnet_weights
+    from trackers.dcfnet.tracker import DCFNet, DCFNetConv2
+    from trackers.weights import load_into
+
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"not a torch file")
+    with pytest.raises(WeightsError, match="bad.pth"):
+        load_dcfnet_weights(bad)
+    wrong = tmp_path / "wrong.pth"
+    torch.save(DCFNetFeatures("conv1").state_dict(), wrong)
+    with pytest.raises(WeightsError, match=r"wrong\.pth.*shape"):
+        load_into(DCFNetFeatures("released"), load_dcfnet_weights(wrong), wrong)
+    monkeypatch.delenv("EVALKIT_WEIGHTS", raising=False)
+    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(WeightsError, match=r"evalkit weights fetch dcfnet"):
+        DCFNet().weights_sha256()
+    with pytest.raises(WeightsError, match=r"evalkit train --tracker dcfnet-conv2"):
+        DCFNetConv2().weights_sha256()
+    with pytest.raises(WeightsError, match="missing.pth does not exist"):
+        DCFNet(weights=str(tmp_path / "missing.pth")).weights_sha256()
+
+
+def _otb_frames(shared_dir: Path, name: str, n: int) -> tuple[list[np.ndarray], np.ndarray]:
+    import cv2
+
+    folder = shared_dir / "data" / "sequences" / name
+    text = (folder / "groundtruth_rect.txt").read_text().replace(",", " ").replace("\t", " ")
+    gt = np.array([[float(v) for v in line.split()] for line in text.splitlines() if line.strip()])
+    gt[:, :2] -= 1  # OTB is 1-based
+    files = sorted((folder / "img").glob("*.jpg"))[:n]
+    return [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in files], gt[:n]
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def test_dcfnet_tracks_real_frames_with_both_weight_files(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackers.dcfnet.tracker import DCFNet
+
+    torch.set_num_threads(1)
+    monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))
+    frames, gt = _otb_frames(shared_dir, "Dog1", 12)
+    boxes = {}
+    for weights in (None, str(shared_dir / "weights" / "dcfnet" / "DCFNet-net-7-125-2.mat")):
+        tracker = DCFNet(weights=weights)
+        tracker.load("cpu")
+        tracker.initialize(frames[0], gt[0])
+        out = [tracker.update(f) for f in frames[1:]]
+        assert all(_iou(p.box, g) > 0.6 for p, g in zip(out, gt[1:], strict=True))
+        boxes[weights] = np.array([p.box for p in out])
+    a, b = boxes.values()
+    assert np.abs(a - b).max() < 1e-3  # same weights, same track
+    assert DCFNet().weights_sha256() == "8a9c2ad0a25998d873152e67f2bc4ff83ed2cfed54f4f08cb8acd37810dfc0b8"
+
+
+def test_pixel_dcf_follows_a_translating_texture() -> None:
+    """The CF layer on raw pixels behaves as a MOSSE/DCF tracker: it follows a texture moving over a flat background."""
+    from trackers.dcfnet.tracker import DCFPixels
+
+    rng = np.random.default_rng(0)
+    texture = (rng.random((40, 30, 3)) * 255).astype(np.uint8)
+    tracker = DCFPixels()
+    tracker.load("cpu")
+    path = [(60.0 + 3 * t, 50.0 + 2 * np.sin(t / 3) * 4) for t in range(25)]
+    for t, (x, y) in enumerate(path):
+        frame = np.full((200, 240, 3), 90, np.uint8)
+        frame[int(y):int(y) + 40, int(x):int(x) + 30] = texture
+        box = np.array([int(x), int(y), 30.0, 40.0])
+        if t == 0:
+            tracker.initialize(frame, box)
+            continue
+        pred = tracker.update(frame).box
+        centre_err = np.hypot(pred[0] + pred[2] / 2 - box[0] - 15, pred[1] + pred[3] / 2 - box[1] - 20)
+        assert centre_err < 3.0, (t, pred, box)
