@@ -175,9 +175,12 @@ def choose_trackers(layout: Layout, result_sets: SequenceABC[ResultSet], wanted:
             out.append((row.name if row else rs.tracker, rs))
         return out
     out = []
-    for row in layout.rows:
-        rs = next((s for s in result_sets if row.matches(s.tracker)), None)
+    taken: set[int] = set()
+    for row in layout.rows:  # a set named exactly as the row wins over one matching an alias
+        exact = [s for s in result_sets if name_key(s.tracker) == name_key(row.name) and id(s) not in taken]
+        rs = (exact or [s for s in result_sets if row.matches(s.tracker) and id(s) not in taken] or [None])[0]
         if rs is not None:
+            taken.add(id(rs))
             out.append((row.name, rs))
     if out:
         return out
