@@ -282,3 +282,18 @@ def test_marks_use_printed_values_and_dense_ranks() -> None:
     assign_marks(table)
     assert [table.cell(t, "x").rank for t in "abcd"] == [1, 1, 2, 0]
     assert [table.cell(t, "r").rank for t in "abcd"] == [0, 1, 2, 0]
+
+
+def test_fdsiamfc_siamfc_row_reproduces_the_readme(shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """T2's reproducible cells: the SiamFC row's OTB50 / OTB100 AUC and DP from the CFNet release's SiamFC-3s,
+    +-0.001; suites without data stay empty with a note instead of failing."""
+    rows = parse_markdown_table((shared_dir / "reference" / "TABLES.md").read_text(), "## T2.")
+    paper = next(r for r in rows if r[0] == "SiamFC")
+    out = _run(capsys, "table", "--layout", "fdsiamfc-benchmarks", "--data-root", str(shared_dir / "data" / "otb100"),
+               "--results", str(shared_dir.joinpath(*RELEASE)), "--format", "csv")
+    table = list(csv.reader(io.StringIO(out)))
+    row = dict(zip(table[0], table[1], strict=True))
+    assert row["Tracker"] == "SiamFC" and len(table) == 2  # only the paper's rows found in the results
+    for col, key in ((2, "OTB50 AUC"), (3, "OTB50 DP"), (4, "OTB100 AUC"), (5, "OTB100 DP")):
+        assert float(row[key]) == pytest.approx(float(paper[col]), abs=0.001 + 1e-9), key
+    assert row["UAV20L AUC"] == "" and row["TColor128 DP"] == ""

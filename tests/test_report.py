@@ -162,3 +162,26 @@ def test_run_ends_with_the_pdf_report(tmp_path: Path, monkeypatch: pytest.Monkey
     for text in ("evalkit run", "DEMO — OPE (partial)", "Success plots of OPE on DEMO", "evalkit store",
                  "device cpu", "Speed", "Appendix: per-sequence scores", "Glide"):
         assert text in whole, text
+
+
+def test_pdf_and_html_hold_the_same_blocks(tmp_path: Path) -> None:
+    """One report, two writers: every heading, table caption and figure of the PDF is in the HTML page."""
+    pypdf = require_module("pypdf")
+    from evalkit.report.document import FigureBlock, Heading, KeyValues, Report, TableBlock, Text, write_report
+    from evalkit.report.figures import _figure, _svg
+
+    fig = _figure(3, 2)
+    fig.add_subplot().plot([0, 1], [1, 0], label="a [0.500]")
+    blocks = [Heading("A title", 0), KeyValues([("Key", "value ≠ other †")]), Heading("Section one"),
+              TableBlock([["Tracker", "AUC"]], [["x", "0.512"], ["y", "0.498"]], {(0, 1): "best", (1, 1): "second"},
+                         ["a note"], "Caption one"),
+              FigureBlock([_svg(fig)], "Figure caption"), Text("closing words")]
+    report = Report("A title", blocks, {"evalkit": "0", "date": "today"})
+    pdf = write_report(report, tmp_path / "r.pdf")
+    html = write_report(report, tmp_path / "r.html").read_text()
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages)
+    for needle in ("A title", "value ≠ other †", "Section one", "Caption one", "0.512", "a note", "Figure caption",
+                   "closing words"):
+        assert needle in text and needle in html, needle
+    assert "<b>0.512</b>" in html and "<u>0.498</u>" in html
+    assert oct(pdf.stat().st_mode & 0o777) != oct(0o600)

@@ -114,6 +114,10 @@ class TableInputs:
                 if name in self.data_roots:  # named explicitly: the user must hear about it
                     raise
                 self.notes.append(f"{name}: not loaded from {root} ({exc}); its cells are empty")
+        if suite is not None and len(suite) == 0 and name not in self.data_roots:
+            self.notes.append(f"{name}: none of its sequences is under {root}; its cells are empty "
+                              f"(--data-root {name}=PATH)")
+            suite = None
         if suite is not None and suite.missing and not self.allow_partial and not self.sequences:
             raise EvalkitError(f"{name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
                                f"{suite.source}; pass --allow-partial to fill the table from the {len(suite)} "
