@@ -108,6 +108,7 @@ def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: lis
     """OPE/TRE/SRE and VOT reports of every suite that has results, their data sources and attribute names."""
     from evalkit.datasets import load_suite
     from evalkit.registry import PROFILES, SUITES
+    from evalkit.report.provenance import provenance_note
     from evalkit.scoring import score_ope
     from evalkit.scoring_vot import score_vot
 
@@ -136,16 +137,19 @@ def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: lis
             raise EvalkitError(f"{name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
                                f"{suite.source}; pass --allow-partial to report on the {len(suite)} present "
                                f"(labelled partial)")
+        root = roots.get(name) or roots.get("*")
+        note = provenance_note(Path(root), levels=0) if root is not None else None
+        source = suite.source + (f"; {note}" if note else "")
         if suite.family == "vot":
             covering = [rs for rs in vot_sets if any(rs.vot_runs_for(s.name, s.aliases) for s in suite)]
             if covering:
                 vot_reports.append(score_vot(suite, covering, allow_partial=True))
-                sources[name] = suite.source
+                sources[name] = source
             continue
         covering = [rs for rs in box_sets if any(rs.runs_for(s.name, s.aliases) for s in suite)]
         if not covering:
             continue
-        sources[name] = suite.source
+        sources[name] = source
         attributes[name] = dict(suite.attribute_names)
         for protocol in ope_protocols:
             usable = covering if protocol == "ope" else [rs for rs in covering if runs_per_sequence(rs) > 1]

@@ -67,13 +67,31 @@ def _run_json(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def provenance_note(folder: Path, levels: int = 2) -> str | None:
+    """The title and ``Source:`` line of a PROVENANCE.md in ``folder`` or up to ``levels`` folders above it."""
+    folder = Path(folder)
+    for candidate in [folder, *list(folder.parents)[:levels]]:
+        path = candidate / "PROVENANCE.md"
+        if path.is_file():
+            try:
+                lines = path.read_text().splitlines()
+            except OSError:
+                return None
+            title = next((ln.lstrip("# ").strip() for ln in lines if ln.startswith("#")), "")
+            source = next((ln.strip() for ln in lines if ln.lower().startswith("source:")), "")
+            return f"{path}: {title}" + (f"; {source}" if source else "")
+    return None
+
+
 def result_provenance(rs: ResultSet) -> ResultProvenance:
-    """Provenance of one result set: its run.json (evalkit store) or just where it was found."""
+    """Provenance of one result set: its run.json (evalkit store), else where it was found (and the PROVENANCE.md
+    beside it, when there is one)."""
     meta = _run_json(Path(rs.source))
     if meta is None:
         kind = "OTB-toolkit .mat" if any(r.source.suffix == ".mat" for runs in rs.runs.values() for r in runs) \
             else ("VOT results" if rs.vot_runs else "text boxes")
-        return ResultProvenance(rs.tracker, str(rs.source), kind)
+        note = provenance_note(Path(rs.source))
+        return ResultProvenance(rs.tracker, str(rs.source) + (f" ({note})" if note else ""), kind)
     return ResultProvenance(
         rs.tracker, str(rs.source), "evalkit store", dict(meta.get("params") or {}), meta.get("weights_sha256"),
         meta.get("device"), meta.get("evalkit_version"), meta.get("git_commit"), meta.get("created"),
