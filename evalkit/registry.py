@@ -131,6 +131,26 @@ for _name, _target in {
     "dcf-pixels": "trackers.dcfnet.tracker:DCFPixels",
 }.items():
     TRACKERS.register(_name, _target)
+for _name, _target in {
+    "cfnet-conv1": "trackers.cfnet.tracker:CFNetConv1",
+    "cfnet-conv2": "trackers.cfnet.tracker:CFNetConv2",
+    "cfnet-conv5": "trackers.cfnet.tracker:CFNetConv5",
+    "baseline-conv5": "trackers.cfnet.tracker:BaselineConv5",
+    "baseline-cf-conv3": "trackers.cfnet.tracker:BaselineCFConv3",
+}.items():
+    TRACKERS.register(_name, _target)
+for _name, _target in {
+    "dcfnet": "trackers.dcfnet.training:dcfnet_task",
+    "dcfnet-conv1": "trackers.dcfnet.training:dcfnet_conv1_task",
+    "dcfnet-conv2": "trackers.dcfnet.training:dcfnet_conv2_task",
+    "dcfnet-conv1-dilation": "trackers.dcfnet.training:dcfnet_conv1_dilation_task",
+    "cfnet-conv1": "trackers.cfnet.training:cfnet_conv1_task",
+    "cfnet-conv2": "trackers.cfnet.training:cfnet_conv2_task",
+    "cfnet-conv5": "trackers.cfnet.training:cfnet_conv5_task",
+    "baseline-conv5": "trackers.cfnet.training:baseline_conv5_task",
+    "baseline-cf-conv3": "trackers.cfnet.training:baseline_cf_conv3_task",
+}.items():
+    TRAINING_TASKS.register(_name, _target)
 
 LAYOUTS = Registry("table layout")
 for _name in ("cfnet-table1", "fdsiamfc-benchmarks", "fdsiamfc-compression", "dcfnet-table2", "dcffnet-ablation",

@@ -173,3 +173,69 @@ def pick_device(device: str | None = None) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def fetch(name: str, dest: str | os.PathLike[str] | None = None, base_url: str | None = None,
+          force: bool = False, progress: bool = True, timeout: float = 60.0) -> Path:
+    """Download catalog file ``name`` into ``dest`` (default: the user cache) and check its sha256; returns the path.
+
+    ``base_url`` (or ``$EVALKIT_WEIGHTS_URL``) replaces the authors' URL by ``<base_url>/<relpath>`` (a mirror, or a
+    local server in tests). The download goes to a temporary file beside the target and is renamed into place only
+    when its sha256 matches the catalog, so a failed or corrupt download never leaves a file that looks valid. An
+    existing file with the right sha256 is kept unless ``force``.
+    """
+    import tempfile
+    import urllib.error
+    import urllib.request
+
+    if name not in CATALOG:
+        import difflib
+
+        close = difflib.get_close_matches(name, CATALOG, n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise WeightsError(f"no weight file named {name!r} in the catalog{hint} (known: {', '.join(sorted(CATALOG))})")
+    entry = CATALOG[name]
+    target = (Path(dest).expanduser() if dest is not None else cache_dir()) / entry.relpath
+    if target.is_file() and not force and sha256_of(target) == entry.sha256:
+        return target
+    base = base_url or os.environ.get("EVALKIT_WEIGHTS_URL")
+    url = f"{base.rstrip('/')}/{entry.relpath}" if base else entry.url
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    out = os.fdopen(fd, "wb")
+    h = hashlib.sha256()
+    try:
+        try:
+            response = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - catalog or user-given URL
+        except urllib.error.HTTPError as exc:
+            raise WeightsError(f"cannot download {name} from {url}: HTTP {exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise WeightsError(f"cannot download {name} from {url}: {getattr(exc, 'reason', exc)}") from None
+        total = int(response.headers.get("Content-Length") or 0) or None
+        from tqdm import tqdm
+
+        with response, out, tqdm(total=total, unit="B", unit_scale=True, desc=name, disable=not progress) as bar:
+            for block in iter(lambda: response.read(1 << 16), b""):
+                out.write(block)
+                h.update(block)
+                bar.update(len(block))
+            out.flush()
+            os.fsync(out.fileno())
+        got = h.hexdigest()
+        if got != entry.sha256:
+            raise WeightsError(f"downloaded {name} from {url} but its sha256 is {got}, expected {entry.sha256} "
+                               f"({entry.source}); the file was discarded")
+        os.replace(tmp, target)
+    finally:
+        out.close()
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def locate(name_or_relpath: str) -> Path | None:
+    """The file that :func:`resolve_weights` would use, or None when there is none."""
+    try:
+        return resolve_weights(name_or_relpath)
+    except WeightsError:
+        return None
