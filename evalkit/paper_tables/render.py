@@ -19,7 +19,7 @@ from typing import Literal
 
 from evalkit.paper_tables.model import Cell, FilledTable, Metric
 
-Format = Literal["markdown", "latex", "csv"]
+Format = Literal["markdown", "latex", "csv", "plain"]
 
 
 def _flags(cell: Cell) -> str:
@@ -37,7 +37,7 @@ def _value_text(table: FilledTable, metric: Metric, cell: Cell, fmt: Format) -> 
         text = f"{text} / {paper}{diff_text}"
     flags = _flags(cell)
     if flags:
-        text += flags if fmt == "markdown" else _latex_flags(flags)
+        text += _latex_flags(flags) if fmt == "latex" else flags
     return text
 
 
@@ -46,6 +46,8 @@ def _latex_flags(flags: str) -> str:
 
 
 def _mark(text: str, rank: int, style: str | None, fmt: Format) -> str:
+    if fmt == "plain":  # marks travel separately (the report draws them)
+        return text
     if fmt == "markdown":
         return f"**{text}**" if rank == 1 else f"<u>{text}</u>"
     if style == "red-blue":
@@ -70,6 +72,18 @@ def _grid(table: FilledTable, fmt: Format) -> tuple[list[tuple[str, int]], list[
     labels = [layout.corner, *(m.label for m in layout.metrics)]
     body = [[t, *(_value_text(table, m, table.cell(t, m.key), fmt) for m in layout.metrics)] for t in table.trackers]
     return groups, labels, body
+
+
+def grid(table: FilledTable) -> tuple[list[tuple[str, int]], list[str], list[list[str]], dict[tuple[int, int], int]]:
+    """(group spans, column labels, body rows as plain text, {(row, column): rank}) in the layout's orientation."""
+    groups, labels, body = _grid(table, "plain")
+    ranks: dict[tuple[int, int], int] = {}
+    for i, t in enumerate(table.trackers):
+        for j, m in enumerate(table.layout.metrics):
+            rank = table.cell(t, m.key).rank
+            if rank:
+                ranks[(j, i + 1) if table.layout.trackers_as_columns else (i, j + 1)] = rank
+    return groups, labels, body, ranks
 
 
 def render_markdown(table: FilledTable) -> str:

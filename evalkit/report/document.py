@@ -188,22 +188,10 @@ def speed_table(speeds: dict[str, Speed | None]) -> TableBlock:
 
 def paper_table_block(table: Any) -> TableBlock:
     """A filled published-table layout as a report table (marks as the paper prints them)."""
-    from evalkit.paper_tables.render import _grid
+    from evalkit.paper_tables.render import grid
 
-    groups, labels, body = _grid(table, "markdown")
-    plain: list[list[str]] = []
-    marks: dict[tuple[int, int], Mark] = {}
-    for r, row in enumerate(body):
-        out = []
-        for c, text in enumerate(row):
-            if text.startswith("**") and "**" in text[2:]:
-                marks[(r, c)] = "best"
-                text = text.replace("**", "")
-            elif text.startswith("<u>"):
-                marks[(r, c)] = "second"
-                text = text.replace("<u>", "").replace("</u>", "")
-            out.append(text)
-        plain.append(out)
+    groups, labels, plain, ranks = grid(table)
+    marks: dict[tuple[int, int], Mark] = {k: ("best" if r == 1 else "second") for k, r in ranks.items()}
     header = [labels]
     spans = []
     if groups and any(name for name, _ in groups):
