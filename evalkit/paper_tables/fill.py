@@ -285,6 +285,9 @@ def fill_table(layout: Layout, inputs: TableInputs, trackers: SequenceABC[str] |
         measured = [f"{n}: {s}" for n, s in speeds.items() if s]
         notes.append("Speed is hardware-bound: " + ("; ".join(measured) if measured else
                                                     "no stored per-frame times in these results, so no FPS") + ".")
+    if any(m.source == "complexity" for m in layout.metrics) and not inputs.measured:
+        notes.append("No measured complexity given (--measured FILE.json from `evalkit complexity --format json`): "
+                     "model size and GFLOPs are empty.")
     notes.extend(layout.notes)
     notes.extend(dict.fromkeys(inputs.notes))
     if against_published and pub.get("source"):
