@@ -38,6 +38,7 @@ lint: install-test
 
 bench: install-test
 	EVALKIT_SHARED=$(SHARED) $(BIN)/python benchmarks/score_speed.py
+	EVALKIT_SHARED=$(SHARED) $(BIN)/python benchmarks/report_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
