@@ -21,7 +21,7 @@ from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 from typing import Any
 
-from evalkit.commands.table import add_table_inputs, load_result_sets, parse_data_roots
+from evalkit.commands.table import add_table_inputs, config_roots, load_result_sets, parse_data_roots
 from evalkit.errors import EvalkitError
 
 # suites never guessed from a data root: the demo suite is generated on demand, GOT-10k has no public test labels
@@ -172,7 +172,7 @@ def run_report(args: argparse.Namespace) -> int:
     fmt = args.format or args.out.suffix.lstrip(".").lower()
     if fmt not in ("pdf", "html"):
         raise EvalkitError(f"--out {args.out}: pass --format pdf or html, or name the file .pdf or .html")
-    roots = parse_data_roots(args.data_root, args.config)
+    roots = parse_data_roots(args.data_root) or config_roots(args.config)  # the command line, else configuration
     sets = load_result_sets(args.results, args.rename)
     if args.trackers:
         wanted = {t.lower() for t in args.trackers}
@@ -187,8 +187,9 @@ def run_report(args: argparse.Namespace) -> int:
                                                      args.allow_partial, args.sequences, args.bootstrap, args.seed)
     tables = []
     if args.layout:
-        inputs = TableInputs(sets, roots, args.profile, read_measured(args.measured) if args.measured else {},
-                             allow_partial=args.allow_partial, sequences=args.sequences)
+        inputs = TableInputs(sets, parse_data_roots(args.data_root), args.profile,
+                             read_measured(args.measured) if args.measured else {}, allow_partial=args.allow_partial,
+                             sequences=args.sequences, config_roots=config_roots(args.config))
         tables = [fill_table(layout_for(name, (args.suite or ["otb100"])[0]), inputs, args.trackers
                              if layout_for(name, "otb100").generic else None) for name in args.layout]
     total = len(ope) + len(vot) + len(ope) + len(vot) + 1

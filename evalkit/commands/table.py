@@ -47,9 +47,8 @@ def add_table_inputs(p: argparse.ArgumentParser, results_required: bool = True) 
                    help="use a data root that lacks sequences of a suite; cells are marked partial")
 
 
-def parse_data_roots(entries: list[str], config: Path | None) -> dict[str, Path]:
-    """``--data-root`` entries (PATH or SUITE=PATH) plus evalkit.toml's [datasets] -> {suite or "*": path}."""
-    from evalkit.config import load_config
+def parse_data_roots(entries: list[str]) -> dict[str, Path]:
+    """``--data-root`` entries (PATH or SUITE=PATH) -> {suite or "*": path}."""
     from evalkit.registry import SUITES
 
     roots: dict[str, Path] = {}
@@ -61,10 +60,16 @@ def parse_data_roots(entries: list[str], config: Path | None) -> dict[str, Path]
             SUITES.get(name)  # unknown suite name: fails with suggestions
         else:
             roots["*"] = Path(e)
-    cfg = load_config(config)
-    for suite, path in getattr(cfg, "datasets", {}).items():
-        roots.setdefault(suite.lower(), Path(path))
     return roots
+
+
+def config_roots(config: Path | None) -> dict[str, Path]:
+    """Data roots from the environment ($EVALKIT_DATA_<SUITE>) and evalkit.toml's [datasets], per suite."""
+    from evalkit.config import load_config
+    from evalkit.registry import SUITES
+
+    cfg = load_config(config)
+    return {name: root for name in SUITES.names() if (root := cfg.data_root(name)) is not None}
 
 
 def load_result_sets(paths: list[Path], renames: list[tuple[str, str]]) -> list[object]:
@@ -125,9 +130,10 @@ def run_table(args: argparse.Namespace) -> int:
     layout = layout_for(args.layout, args.suite)
     if not args.results:
         raise EvalkitError("pass --results FOLDER (repeatable) with the results to fill the table from")
-    inputs = TableInputs(load_result_sets(args.results, args.rename), parse_data_roots(args.data_root, args.config),
+    inputs = TableInputs(load_result_sets(args.results, args.rename), parse_data_roots(args.data_root),
                          args.profile, read_measured(args.measured) if args.measured else {},
-                         allow_partial=args.allow_partial, sequences=args.sequences)
+                         allow_partial=args.allow_partial, sequences=args.sequences,
+                         config_roots=config_roots(args.config))
     table = fill_table(layout, inputs, args.trackers, against_published=args.against_published)
     text = render(table, args.format)
     if args.out:

@@ -80,7 +80,8 @@ def read_measured(path: Path) -> dict[str, dict[str, float]]:
 
 @dataclass
 class TableInputs:
-    """Result sets, data roots (per suite, ``"*"`` for all) and options from which layouts are filled."""
+    """Result sets, data roots (per suite, ``"*"`` for all; ``config_roots`` from evalkit.toml and the environment,
+    tried last) and options from which layouts are filled."""
 
     result_sets: list[ResultSet]
     data_roots: dict[str, Path] = field(default_factory=dict)
@@ -88,36 +89,44 @@ class TableInputs:
     measured: dict[str, dict[str, float]] = field(default_factory=dict)
     allow_partial: bool = False
     sequences: list[str] | None = None
+    config_roots: dict[str, Path] = field(default_factory=dict)
     _ope: dict[tuple[str, str, str], Any] = field(default_factory=dict)
     _vot: dict[str, Any] = field(default_factory=dict)
     _suites: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def root(self, suite: str) -> Path | None:
-        """The data root for ``suite`` (its own, else the common one)."""
-        return self.data_roots.get(suite) or self.data_roots.get("*")
+    def roots(self, suite: str) -> list[Path]:
+        """Data roots to try for ``suite``: its own (``--data-root SUITE=PATH``), the common ``--data-root PATH``,
+        then the configured one (``$EVALKIT_DATA_<SUITE>``, evalkit.toml [datasets])."""
+        found = [self.data_roots.get(suite), self.data_roots.get("*"), self.config_roots.get(suite)]
+        return list(dict.fromkeys(p for p in found if p is not None))
 
     def suite(self, name: str) -> Any:
-        """The loaded suite, or None (with a note) when it has no data root or does not load from it."""
+        """The loaded suite from the first root that holds any of its sequences, or None (with a note)."""
         if name in self._suites:
             return self._suites[name]
         from evalkit.datasets import load_suite
 
-        root = self.root(name)
+        roots = self.roots(name)
         suite = None
-        if root is None:
+        if not roots:
             self.notes.append(f"{name}: no data root given (--data-root {name}=PATH); its cells are empty")
-        else:
+        why = []
+        for root in roots:
             try:
-                suite = load_suite(name, root, self.sequences)
+                loaded = load_suite(name, root, self.sequences)
             except EvalkitError as exc:
                 if name in self.data_roots:  # named explicitly: the user must hear about it
                     raise
-                self.notes.append(f"{name}: not loaded from {root} ({exc}); its cells are empty")
-        if suite is not None and len(suite) == 0 and name not in self.data_roots:
-            self.notes.append(f"{name}: none of its sequences is under {root}; its cells are empty "
-                              f"(--data-root {name}=PATH)")
-            suite = None
+                why.append(f"not loaded from {root} ({exc})")
+                continue
+            if len(loaded) == 0 and name not in self.data_roots:
+                why.append(f"none of its sequences is under {root}")
+                continue
+            suite = loaded
+            break
+        if suite is None and roots:
+            self.notes.append(f"{name}: {'; '.join(why)}; its cells are empty (--data-root {name}=PATH)")
         if suite is not None and suite.missing and not self.allow_partial and not self.sequences:
             raise EvalkitError(f"{name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
                                f"{suite.source}; pass --allow-partial to fill the table from the {len(suite)} "
