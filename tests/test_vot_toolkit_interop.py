@@ -163,3 +163,41 @@ def test_workspace_errors(demo: object, tmp_path: Path) -> None:
         vt.build_workspace(tmp_path / "b", demo, ["kcf"])
     with pytest.raises(EvalkitError, match="not a vot-toolkit workspace"):
         vt.open_workspace(tmp_path)
+
+
+def test_named_stack_workspace_with_binary_results(shared_dir: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A vot2018-stack workspace (VOT folder layout, no frames needed to score) whose results are in the toolkit's
+    default binary format: `evalkit vot-toolkit score` gives the published EAO of LightTrack and NanoTrack."""
+    require_module("vot")
+    import re
+
+    from vot.region.io import read_trajectory, write_trajectory_binary
+
+    data = json.loads((shared_dir / "data" / "vot2018" / "VOT2018.json").read_text())
+    ws = tmp_path / "ws"
+    (ws / "sequences").mkdir(parents=True)
+    (ws / "config.yaml").write_text("registry:\n- ./trackers.ini\nstack: vot2018\n")
+    for name, item in data.items():
+        folder = ws / "sequences" / name
+        folder.mkdir()
+        (folder / "groundtruth.txt").write_text("\n".join(",".join(f"{v:g}" for v in row) for row in item["gt_rect"]))
+        (folder / "sequence").write_text(f"channels.color=color/%08d.jpg\nwidth={item['width']}\n"
+                                         f"height={item['height']}\n")
+        for tag in ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion"):
+            (folder / f"{tag}.tag").write_text("\n".join(str(int(v)) for v in item[tag]))
+    (ws / "sequences" / "list.txt").write_text("\n".join(data) + "\n")
+    results = shared_dir / "data" / "results" / "vot2018"
+    for txt in results.glob("*/baseline/*/*_001.txt"):
+        target = ws / "results" / txt.relative_to(results).with_suffix(".bin")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as fp:
+            write_trajectory_binary(fp, read_trajectory(str(txt)))
+    assert not list((ws / "results").rglob("*.txt"))
+    assert main(["vot-toolkit", "score", str(ws), "--format", "json"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["suite"] == "vot2018"
+    published = (results / "PROVENANCE.md").read_text()
+    for name in ("LightTrack", "NanoTrack"):
+        eao = float(re.search(rf"{name} (\d\.\d+)", published).group(1))  # type: ignore[union-attr]
+        assert scored["trackers"][name]["eao"] == pytest.approx(eao, abs=0.001), name

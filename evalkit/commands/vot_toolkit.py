@@ -8,8 +8,9 @@
 download). ``evaluate`` runs vot-toolkit (installed with ``make install-test``) on it: each tracker runs through TraX
 (``evalkit.interop.vot_trax``) or the toolkit's in-process Python runtime. ``score`` reads the workspace's results
 (text or binary) and prints evalkit's EAO, accuracy and robustness; ``--compare`` puts the toolkit's own analysis
-beside them. A workspace of a named VOT stack (vot2018 ...) is scored with ``evalkit score --suite vot2018
---data-root WS/sequences --results WS/results``.
+beside them. A workspace of a named VOT stack (``stack: vot2018`` ...) is scored as that suite, with its EAO
+interval; with text results ``evalkit score --suite vot2018 --data-root WS/sequences --results WS/results`` gives the
+same numbers.
 """
 
 from __future__ import annotations

@@ -94,6 +94,7 @@ class Workspace:
     root: Path
     trackers: tuple[str, ...]
     interval: tuple[int, int]
+    suite: str | None = None  # a named VOT stack (vot2018 ...): its sequences are that evalkit suite
 
     @property
     def results(self) -> Path:
@@ -206,8 +207,9 @@ def build_workspace(root: Path, suite: Any, trackers: list[str], params: dict[st
 
 
 def open_workspace(root: Path) -> Workspace:
-    """A workspace evalkit built (its metadata), or any vot-toolkit workspace (trackers from results/, EAO interval
-    from the stack's ``supervised_eao_score`` analysis)."""
+    """A workspace evalkit built (its metadata), or any vot-toolkit workspace: a named VOT stack (``stack: vot2018``,
+    scored as that evalkit suite with its EAO interval) or a custom stack (EAO interval from its
+    ``supervised_eao_score`` analysis); trackers from ``results/``."""
     root = Path(root)
     if not (root / "config.yaml").is_file():
         raise EvalkitError(f"{root} is not a vot-toolkit workspace (no config.yaml)")
@@ -218,8 +220,16 @@ def open_workspace(root: Path) -> Workspace:
         return Workspace(root, tuple(meta["trackers"]), (int(low), int(high)))
     import yaml
 
+    from evalkit.datasets.vot import SUITES as VOT_SUITES
+
     config = yaml.safe_load((root / "config.yaml").read_text()) or {}
-    stack_path = root / str(config.get("stack", "stack.yaml"))
+    stack_name = str(config.get("stack", "stack.yaml"))
+    trackers = tuple(p.name for p in sorted((root / "results").glob("*")) if p.is_dir())
+    if stack_name.lower() in VOT_SUITES:
+        from evalkit.scoring_vot import default_interval
+
+        return Workspace(root, trackers, default_interval(stack_name.lower()), stack_name.lower())
+    stack_path = root / stack_name
     interval = None
     if stack_path.is_file():
         stack = yaml.safe_load(stack_path.read_text()) or {}
@@ -227,9 +237,8 @@ def open_workspace(root: Path) -> Workspace:
             if analysis.get("type") == "supervised_eao_score":
                 interval = (int(analysis["low"]), int(analysis["high"]))
     if interval is None:
-        raise EvalkitError(f"{root}: no supervised_eao_score analysis in {stack_path} to take the EAO interval from; "
-                           f"a named VOT stack's workspace is scored with evalkit score --suite vot2018 etc.")
-    trackers = tuple(p.name for p in sorted((root / "results").glob("*")) if p.is_dir())
+        raise EvalkitError(f"{root}: stack {stack_name!r} is neither a VOT2016-2019 stack evalkit knows nor a stack "
+                           f"file with a supervised_eao_score analysis to take the EAO interval from")
     return Workspace(root, trackers, interval)
 
 
@@ -345,5 +354,11 @@ def score_workspace(workspace: Workspace, convention: str = "matlab") -> Any:
     """evalkit's EAO, accuracy and robustness of the workspace's results, over its sequences and EAO interval."""
     from evalkit.scoring_vot import score_vot
 
-    return score_vot(load_workspace_suite(workspace), read_workspace_results(workspace), interval=workspace.interval,
+    if workspace.suite is not None:
+        from evalkit.datasets import load_suite
+
+        suite = load_suite(workspace.suite, workspace.root / "sequences")
+    else:
+        suite = load_workspace_suite(workspace)
+    return score_vot(suite, read_workspace_results(workspace), interval=workspace.interval,
                      convention=convention)  # type: ignore[arg-type]
