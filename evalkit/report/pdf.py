@@ -72,13 +72,14 @@ def _p(text: str, style: str) -> Any:
     return Paragraph(escape(text).replace("\n", "<br/>"), _styles()[style])
 
 
-def _drawing(svg: str, width: float) -> Any:
+def _drawing(svg: str, width: float, max_height: float = 1e9) -> Any:
+    """The SVG as a reportlab drawing (vector), scaled to ``width`` or less so it is at most ``max_height`` tall."""
     from svglib.svglib import svg2rlg
 
     d = svg2rlg(io.BytesIO(svg.encode("utf-8")))
     if d is None:
         raise ValueError("svglib could not read a figure")
-    f = width / d.width
+    f = min(width / d.width, max_height / d.height)
     d.scale(f, f)
     d.width, d.height = d.width * f, d.height * f
     return d
@@ -175,16 +176,17 @@ def _key_values(block: KeyValues, avail: float) -> Any:
     return table
 
 
-def _figures(block: FigureBlock, avail: float) -> list[Any]:
+def _figures(block: FigureBlock, avail: float, avail_height: float) -> list[Any]:
     from reportlab.platypus import Table, TableStyle
 
+    max_height = avail_height - 40.0  # room for the caption and the table padding
     if len(block.svgs) == 1:
         width = avail if block.full_width else avail * 0.55
-        row: list[Any] = [_drawing(block.svgs[0], width)]
+        row: list[Any] = [_drawing(block.svgs[0], width, max_height)]
     else:
         gap = 6.0
         width = (avail - gap * (len(block.svgs) - 1)) / len(block.svgs)
-        row = [_drawing(s, width) for s in block.svgs]
+        row = [_drawing(s, width, max_height) for s in block.svgs]
     table = Table([row], hAlign="LEFT")
     table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
     out: list[Any] = [table]
@@ -227,14 +229,15 @@ def write_pdf(report: Report, path: Path) -> None:
         doc.addPageTemplates([PageTemplate("portrait", [portrait], onPage=footer, pagesize=A4),
                               PageTemplate("landscape", [wide], onPage=footer, pagesize=landscape(A4))])
         story: list[Any] = []
-        avail = portrait._width
+        avail, avail_height = portrait._width, portrait._height
         for block in report.blocks:
             if isinstance(block, PageBreak):
                 if story:
                     target = "landscape" if block.landscape else "portrait"
                     story.append(NextPageTemplate(target))
                     story.append(RLPageBreak())
-                    avail = wide._width if block.landscape else portrait._width
+                    frame = wide if block.landscape else portrait
+                    avail, avail_height = frame._width, frame._height
             elif isinstance(block, Heading):
                 style = "title" if block.level == 0 else ("h1" if block.level == 1 else "h2")
                 if block.level == 2:
@@ -247,7 +250,7 @@ def write_pdf(report: Report, path: Path) -> None:
             elif isinstance(block, TableBlock):
                 story.extend(_table(block, avail))
             elif isinstance(block, FigureBlock):
-                story.extend(_figures(block, avail))
+                story.extend(_figures(block, avail, avail_height))
         doc.build(story)
         umask = os.umask(0)
         os.umask(umask)
