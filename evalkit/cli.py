@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Command modules added to the parser, in help order.
 COMMAND_MODULES: list[str] = ["evalkit.commands.table", "evalkit.commands.report", "evalkit.commands.vot_toolkit",
-                              "evalkit.commands.train", "evalkit.commands.weights"]
+                              "evalkit.commands.train", "evalkit.commands.weights", "evalkit.commands.complexity",
+                              "evalkit.commands.compress"]
 
 
 def _add_statistics_options(p: argparse.ArgumentParser) -> None:

@@ -1,11 +1,12 @@
 """DCFFNet's two-stage training through the shared trainer (trackers.training).
 
     evalkit train --tracker dcffnet --data vid:/data/ILSVRC2015 --out runs/dcffnet-s1           # stage 1, 150 epochs
-    evalkit train --tracker dcffnet-stage2 --data lasot:/data/LaSOT --out runs/dcffnet-s2 \
-        --option pretrained=runs/dcffnet-s1/final.pth                                            # stage 2
+    cp runs/dcffnet-s1/final.pth $EVALKIT_WEIGHTS/dcffnet/stage1.pth     # where stage 2 looks for stage 1
+    evalkit train --tracker dcffnet-stage2 --data lasot:/data/LaSOT --out runs/dcffnet-s2         # stage 2
     evalkit run --trackers dcffnet --param dcffnet.weights=runs/dcffnet-s2/final.pth --suite otb100
 
     task_for("dcffnet", variant="cf-1st")              # ablation variants: baseline, cf-1st, cf-2nd, cf-double
+    task_for("dcffnet-stage2", pretrained="runs/dcffnet-s1/final.pth", variant="cf-1st")
 
 Stage 1 (paper, section III-C): the whole network from scratch with SiamFC's logistic loss on the 23x23
 cross-correlation response (positives within 16 px of the centre, stride 6), ILSVRC-VID pairs, 150 epochs, lr 0.01,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from trackers.training.samplers import Pair
 
 RESPONSE = 23
+STAGE1_RELPATH = "dcffnet/stage1.pth"  # stage-1 weights looked up under $EVALKIT_WEIGHTS / the cache by default
 STRIDE = 6
 INSTANCE = 255
 
@@ -108,16 +110,15 @@ def iou_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 class DCFFNetStage2Task:
     """Stage 2: SiamCAR head (no centerness) and the last two conv layers on a frozen stage-1 backbone."""
 
-    name = "dcffnet-stage2"
+    name = "dcffnet"  # the tracker that loads the result (registered for training as "dcffnet-stage2")
+    stage = 2
     weights_param = "weights"
     defaults = TrainDefaults(batch_size=72, epochs=300, pairs_per_epoch=53_200, lr_start=1e-2, lr_end=1e-4,
                              momentum=0.9, weight_decay=5e-4, max_frame_gap=100)
 
     def __init__(self, pretrained: str | None = None, variant: str = "cf-double", width: float = 1.0,
                  max_shift: float = 64.0, allow_scratch: bool = False) -> None:
-        if not pretrained and not allow_scratch:
-            raise EvalkitError("dcffnet-stage2 starts from stage-1 weights: pass pretrained=PATH (the final.pth of "
-                               "`evalkit train --tracker dcffnet`)")
+        self.allow_scratch = allow_scratch
         self.stage1 = DCFFNetStage1Task(variant, width)
         self.pretrained, self.max_shift = pretrained, max_shift
 
@@ -126,8 +127,8 @@ class DCFFNetStage2Task:
         from trackers.weights import load_into, load_state_dict, resolve_weights
 
         net = self.stage1.build_model()
-        if self.pretrained:
-            path = resolve_weights("dcffnet", self.pretrained)
+        if self.pretrained or not self.allow_scratch:
+            path = resolve_weights(STAGE1_RELPATH, self.pretrained)
             load_into(net, load_state_dict(path), path)
         net.freeze_for_stage2()  # type: ignore[operator]
         return net

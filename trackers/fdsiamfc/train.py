@@ -10,9 +10,10 @@
 
 The student is the teacher with an FD hourglass in every layer (trackers.fdsiamfc.distill); all its weights train
 end-to-end with SiamFC's balanced logistic loss plus ``distill_weight`` x the mean squared difference between the
-student's and the (frozen) teacher's responses. ``export`` folds the hourglasses away, so ``final.pth`` is a plain
-network of widths ``int(int(ratio*C/2)*2)`` in the released FDSiamFC layout. Schedule: SiamFC's (SGD 0.9, wd 5e-4,
-batch 8), lr 1e-3 -> 1e-5 over 50 epochs, since training starts from a trained network.
+student's and the (frozen) teacher's responses relative to the teacher's mean square (scale-free). ``export`` folds
+the hourglasses away, so ``final.pth`` is a plain network of widths ``int(int(ratio*C/2)*2)`` in the released FDSiamFC
+layout. Schedule: SiamFC's (SGD 0.9, wd 5e-4, batch 8), lr 1e-3 -> 1e-5 over 50 epochs, since training starts from a
+trained network.
 """
 
 from __future__ import annotations
@@ -35,12 +36,18 @@ if TYPE_CHECKING:
     from trackers.training.samplers import Pair, PairSampler
 
 
+TEACHER_RELPATH = "siamfc/siamfc.pth"  # where a trained teacher is looked for when none is given
+
+
 def load_teacher(path: str | Path, width_ratio: float = 1.0) -> SiamNet:
-    """A trained SiamFC network (state dict from ``evalkit train --tracker siamfc``), loaded strictly, in eval mode."""
+    """A trained SiamFC network (state dict from ``evalkit train --tracker siamfc``), loaded strictly, in eval mode.
+
+    ``path`` is a file, or a relative path looked up under $EVALKIT_WEIGHTS and the user cache (trackers.weights).
+    """
     from trackers.siamfc.network import SiamNet, alexnet_layers
     from trackers.weights import load_into, load_state_dict, resolve_weights
 
-    path = resolve_weights("siamfc", path)
+    path = resolve_weights(TEACHER_RELPATH, None if str(path) == TEACHER_RELPATH else path)
     state = load_state_dict(path)
     net = SiamNet(alexnet_layers(width_ratio), learned_bias="head.bias" in state)
     load_into(net, state, path)
@@ -58,25 +65,34 @@ class FDSiamFCTask(SiamFCTask):
     def __init__(self, teacher: str | None = None, ratio: float = 0.3, distill_weight: float = 1.0,
                  teacher_width: float = 1.0, random_teacher: bool = False) -> None:
         super().__init__()
-        if not teacher and not random_teacher:
-            raise EvalkitError("Feature Distilling needs a trained SiamFC teacher: pass teacher=PATH "
-                             "(`evalkit compress --teacher PATH`, weights from `evalkit train --tracker siamfc`)")
         if not 0 < ratio < 1:
             raise EvalkitError(f"the compression ratio must lie in (0, 1), got {ratio}")
-        self.ratio = ratio
-        self.distill_weight = distill_weight
-        if teacher:
-            self.teacher = load_teacher(teacher, teacher_width)
-        else:  # smoke tests only: a seeded random teacher
-            import torch
-
-            from trackers.siamfc.network import SiamNet, alexnet_layers
-
-            torch.manual_seed(0)
-            self.teacher = SiamNet(alexnet_layers(teacher_width), learned_bias=True).eval()
-        for p in self.teacher.parameters():
-            p.requires_grad_(False)
+        self.ratio, self.distill_weight = ratio, distill_weight
+        self.teacher_path, self.teacher_width, self.random_teacher = teacher, teacher_width, random_teacher
+        self.name = {0.3: "fdsiamfc30", 0.15: "fdsiamfc15"}.get(ratio, "fdsiamfc")  # the tracker that loads it
+        self._teacher: SiamNet | None = None
         self._calibration: torch.Tensor | None = None
+
+    @property
+    def teacher(self) -> SiamNet:
+        """The frozen SiamFC teacher: ``teacher=PATH``, else siamfc/siamfc.pth under $EVALKIT_WEIGHTS or the cache."""
+        if self._teacher is None:
+            if self.random_teacher:  # smoke tests only: a seeded random teacher
+                import torch
+
+                from trackers.siamfc.network import SiamNet, alexnet_layers
+
+                torch.manual_seed(0)
+                net = SiamNet(alexnet_layers(self.teacher_width), learned_bias=True).eval()
+                with torch.no_grad():  # scale its responses to unit spread, as a trained SiamFC's roughly are
+                    r = net(torch.rand(2, 3, 127, 127) * 255, torch.rand(2, 3, 255, 255) * 255)
+                net.head.out_scale /= float(r.std()) + 1e-12
+            else:
+                net = load_teacher(self.teacher_path or TEACHER_RELPATH, self.teacher_width)
+            for p in net.parameters():
+                p.requires_grad_(False)
+            self._teacher = net
+        return self._teacher
 
     def calibrate(self, sampler: PairSampler, n_pairs: int = 16, seed: int = 0) -> None:
         """Keep exemplar crops of ``n_pairs`` pairs to start the hourglasses from the teacher's activations."""
@@ -111,7 +127,9 @@ class FDSiamFCTask(SiamFCTask):
             self.teacher.to(x.device)
             with torch.no_grad():
                 target = self.teacher(z, x)
-            loss = loss + self.distill_weight * (scores.float() - target.float()).pow(2).mean()
+            target = target.float()
+            mismatch = (scores.float() - target).pow(2).mean() / (target.pow(2).mean() + 1e-12)
+            loss = loss + self.distill_weight * mismatch
         return loss
 
     def export(self, model: torch.nn.Module) -> dict[str, torch.Tensor]:

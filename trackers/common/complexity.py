@@ -1,0 +1,190 @@
+"""Model complexity of evalkit's deep trackers: parameters, size, FLOPs per tracking step, measured speed.
+
+    from trackers.common.complexity import measure_tracker, gemm_throughput
+
+    c = measure_tracker(tracker, frames=30)           # a constructed tracker; it is loaded on c.device
+    c.params, c.size_mib, c.gflops_step, c.gflops_crop, c.fps, c.device
+
+    evalkit complexity --trackers fdsiamfc30,fdsiamfc15,siamfc --param siamfc.random_init=true
+
+Conventions (stated in every output):
+
+- **FLOPs** are counted by ``torch.utils.flop_counter.FlopCounterMode``: 2 per multiply-accumulate of convolutions
+  and matrix products (so FLOPs = 2 x MACs); element-wise layers (bias, BatchNorm, ReLU, pooling), interpolation and
+  FFTs are not counted. ``gflops_step`` is everything torch runs in one ``update()`` (all search scales, the head);
+  ``gflops_crop`` is one search crop through the backbone (the FDSiamFC README's convention for its compression
+  table), for trackers whose network has a ``backbone`` and an ``instance_size`` parameter.
+- **Size** is the float32 parameters and floating buffers (BatchNorm statistics) in MiB (2**20 bytes); ``file_mib``
+  is the size of the state dict saved in torch's legacy (non-zip) format, how the released FDSiamFC_15 file was saved.
+- **FPS** is ``update()`` calls per second on synthetic frames (a textured 480x640 image whose target patch moves a
+  few pixels per frame) after warm-up, crops and post-processing included; the device is named with the result.
+"""
+
+from __future__ import annotations
+
+import io
+import platform
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FLOP_CONVENTION = ("FLOPs = 2 x multiply-accumulates of convolutions and matrix products "
+                   "(torch.utils.flop_counter.FlopCounterMode); element-wise ops, interpolation and FFTs not counted")
+SIZE_CONVENTION = "float32 parameters + floating buffers, MiB (2**20 bytes)"
+
+
+@dataclass
+class Complexity:
+    """Measured complexity of one tracker."""
+
+    tracker: str
+    params: int
+    buffers: int
+    size_mib: float
+    file_mib: float
+    gflops_step: float
+    gflops_init: float
+    gflops_crop: float | None
+    fps: float | None
+    device: str
+    frames: int
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-friendly record (``model_size_mb`` and ``gflops`` are what ``evalkit table --measured`` reads)."""
+        return {**asdict(self), "model_size_mb": self.size_mib, "size_convention": SIZE_CONVENTION,
+                "flop_convention": FLOP_CONVENTION}
+
+
+def device_name(device: str) -> str:
+    """A readable name of a torch device: the GPU model, or the CPU model with the torch thread count."""
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    model = platform.processor() or "cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"cpu ({model}, {torch.get_num_threads()} torch threads)"
+
+
+def count_flops(fn: Any, *args: Any, **kwargs: Any) -> int:
+    """FLOPs that ``fn(*args)`` runs, by torch's own counter (see the module docstring)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        fn(*args, **kwargs)
+    return int(counter.get_total_flops())
+
+
+def network_size(net: Any) -> tuple[int, int, float, float]:
+    """Parameters, floating buffer values, MiB of both as float32, and MiB of the saved (legacy format) state dict."""
+    import torch
+
+    params = sum(p.numel() for p in net.parameters())
+    buffers = sum(b.numel() for b in net.buffers() if b.dtype.is_floating_point)
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, buf, _use_new_zipfile_serialization=False)
+    return params, buffers, (params + buffers) * 4 / 2**20, len(buf.getvalue()) / 2**20
+
+
+def synthetic_frames(n: int, height: int = 480, width: int = 640, seed: int = 0) -> tuple[list[NDArray[np.uint8]],
+                                                                                           NDArray[np.float64]]:
+    """``n`` RGB frames of a blocky random texture with a distinct target patch drifting a few px per frame."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, size=(height // 8, width // 8, 3), dtype=np.uint8)
+    background = np.kron(small, np.ones((8, 8, 1), dtype=np.uint8))
+    target = rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
+    target = np.kron(target, np.ones((6, 6, 1), dtype=np.uint8))  # 72 x 96
+    th, tw = target.shape[:2]
+    frames = []
+    x0, y0 = width / 2 - tw / 2, height / 2 - th / 2
+    for i in range(n):
+        f = background.copy()
+        x, y = int(x0 + 3 * np.sin(i / 5) * 4), int(y0 + 2 * np.cos(i / 7) * 4)
+        f[y:y + th, x:x + tw] = target
+        frames.append(f)
+    return frames, np.array([x0, y0, tw, th], dtype=np.float64)
+
+
+def measure_tracker(tracker: Any, device: str | None = None, frames: int = 30, warmup: int = 3,
+                    time_it: bool = True) -> Complexity:
+    """Load ``tracker`` on ``device`` and measure its size, FLOPs per ``update()`` and speed (module docstring)."""
+    import torch
+
+    from trackers.weights import pick_device
+
+    dev = pick_device(device)
+    tracker.load(dev)
+    net = getattr(tracker, "net", None)
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"{tracker.name}: no torch network in .net; complexity applies to deep trackers only")
+    params, buffers, size_mib, file_mib = network_size(net)
+    seq, box = synthetic_frames(max(frames, 2) + warmup + 1)
+    init_flops = count_flops(tracker.initialize, seq[0], box)
+    tracker.initialize(seq[0], box)
+    step_flops = count_flops(tracker.update, seq[1])
+    crop_flops = None
+    size = getattr(tracker.params, "instance_size", None)
+    if size and hasattr(net, "backbone"):
+        x = torch.zeros(1, 3, size, size, device=dev)
+        crop_flops = count_flops(net.backbone, x)
+    fps = None
+    if time_it and frames > 0:
+        tracker.initialize(seq[0], box)
+        for f in seq[1:1 + warmup]:
+            tracker.update(f)
+        if dev.startswith("cuda"):
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for f in seq[1 + warmup:1 + warmup + frames]:
+            tracker.update(f)
+        if dev.startswith("cuda"):
+            torch.cuda.synchronize()
+        fps = frames / (time.perf_counter() - t0)
+    return Complexity(tracker.name, params, buffers, size_mib, file_mib, step_flops / 1e9, init_flops / 1e9,
+                      None if crop_flops is None else crop_flops / 1e9, fps, device_name(dev), frames if time_it else 0)
+
+
+def gemm_throughput(size: int = 1024, repeats: int = 10, device: str = "cpu") -> float:
+    """Measured float32 matrix-multiply throughput in GFLOP/s (2 n^3 per product): a practical compute ceiling."""
+    import torch
+
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    for _ in range(2):
+        a @ b
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return 2 * size**3 * repeats / (time.perf_counter() - t0) / 1e9
+
+
+def conv_throughput(device: str = "cpu", repeats: int = 5) -> float:
+    """Measured float32 convolution throughput in GFLOP/s on a SiamFC-like layer (3x3, 256 -> 384, 26x26, batch 3)."""
+    import torch
+
+    conv = torch.nn.Conv2d(256, 384, 3).to(device).eval()
+    x = torch.randn(3, 256, 28, 28, device=device)
+    flops = count_flops(conv, x)
+    with torch.inference_mode():
+        for _ in range(2):
+            conv(x)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            conv(x)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+    return flops * repeats / (time.perf_counter() - t0) / 1e9
