@@ -248,32 +248,3 @@ def execute(plan: Plan, workers: int = 1, backend: str = "loky", address: str | 
             for bar in bars.values():
                 bar.close()
     return Summary(outcomes)
-    bar = tqdm(total=len(plan.jobs), desc="runs", unit="run", disable=not progress, file=sys.stderr,
-               dynamic_ncols=True)
-    frames = 0
-    seconds = 0.0
-    with contextlib.ExitStack() as ctx:
-        if workers <= 1 and backend == "loky":
-            results: Any = ((job, run_job(job)) for job in plan.jobs)
-        else:
-            settings = ctx.enter_context(_backend(backend, workers, address))
-            # parallel_config, not Parallel(backend=...): only it registers joblib's external "dask" backend
-            ctx.enter_context(parallel_config(backend=settings["backend"], n_jobs=settings["n_jobs"]))
-            parallel = Parallel(return_as="generator")
-            results = zip(plan.jobs, parallel(delayed(run_job)(job) for job in plan.jobs), strict=True)
-        try:
-            for job, outcome in results:
-                outcomes.append((job, outcome))
-                frames += len(outcome.times)
-                seconds += float(outcome.times.sum())
-                bar.set_postfix_str(f"{job.tracker.name} {job.suite}/{job.sequence} "
-                                    f"{frames / seconds if seconds else 0:.0f} fps")
-                bar.update(1)
-                if outcome.status != "ok" and not keep_going:
-                    raise EvalkitError(
-                        f"{job.tracker.name} on {job.suite}/{job.sequence} ({job.spec.label}) failed: {outcome.error}"
-                        f"\n(--keep-going continues past failing runs; finished runs are kept and the next "
-                        f"invocation resumes)")
-        finally:
-            bar.close()
-    return Summary(outcomes)
