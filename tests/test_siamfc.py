@@ -106,3 +106,24 @@ def test_released_weights_follow_a_translation(shared_dir: Path) -> None:
     centre = pred[:2] + (pred[2:] - 1) / 2
     expected = box[:2] + (box[2:] - 1) / 2 + np.array([-9.0, 6.0])
     assert np.abs(centre - expected).max() <= 2.0, (centre, expected)
+
+
+def test_batchnorm_fusion_keeps_the_function() -> None:
+    from trackers.siamfc.network import fuse_batchnorm
+
+    torch.manual_seed(0)
+    net = SiamNet(alexnet_layers(0.3))
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2.0)
+    net.eval()
+    z, x = torch.rand(1, 3, 127, 127) * 255, torch.rand(2, 3, 255, 255) * 255
+    with torch.no_grad():
+        before = net(z, x)
+        fuse_batchnorm(net)
+        after = net(z, x)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-5 * float(before.abs().max()))
+    with pytest.raises(ValueError, match="eval mode"):
+        fuse_batchnorm(SiamNet(alexnet_layers(0.3)).train())

@@ -117,6 +117,25 @@ class Backbone(nn.Module):
         return x
 
 
+@torch.no_grad()
+def fuse_batchnorm(net: nn.Module) -> nn.Module:
+    """Fold every BatchNorm that directly follows a conv in a ``Sequential`` into that conv (inference only).
+
+    The BN is replaced by ``nn.Identity``, so the network computes the same function (up to float rounding) with one
+    element-wise pass less per layer; the state dict layout changes, so fuse after loading weights, never before.
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    if net.training:
+        raise ValueError("fuse_batchnorm folds running statistics: put the network in eval mode first")
+    for seq in [m for m in net.modules() if isinstance(m, nn.Sequential)]:
+        for i in range(len(seq) - 1):
+            if isinstance(seq[i], nn.Conv2d) and isinstance(seq[i + 1], nn.BatchNorm2d):
+                seq[i] = fuse_conv_bn_eval(seq[i], seq[i + 1])
+                seq[i + 1] = nn.Identity()
+    return net
+
+
 def cross_correlation(kernel: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Cross-correlate each search feature map with its exemplar's (or one exemplar with many maps): N x 1 x H x W.
 

@@ -67,6 +67,7 @@ class SiamFCParams:
     clip_center: bool = False  # keep the centre inside the image (FDSiamFC's tracker does, SiamFC's does not)
     amp: bool = True  # float16 autocast on CUDA (ignored on CPU)
     channels_last: bool = True  # NHWC activations: faster convolutions on CPU (oneDNN) and CUDA
+    fuse_bn: bool = True  # fold inference-mode BatchNorm into the preceding conv after loading (same function)
 
 
 class SiamFCFamily(Tracker):
@@ -130,6 +131,10 @@ class SiamFCFamily(Tracker):
             load_into(net, load_state_dict(path), path)
             self._sha = sha256_of(path)
         net.eval().to(self.device)
+        if self.params.fuse_bn:
+            from trackers.siamfc.network import fuse_batchnorm
+
+            fuse_batchnorm(net)
         if self.params.channels_last:
             net = net.to(memory_format=torch.channels_last)
         self.net = net
