@@ -297,3 +297,13 @@ def test_fdsiamfc_siamfc_row_reproduces_the_readme(shared_dir: Path, capsys: pyt
     for col, key in ((2, "OTB50 AUC"), (3, "OTB50 DP"), (4, "OTB100 AUC"), (5, "OTB100 DP")):
         assert float(row[key]) == pytest.approx(float(paper[col]), abs=0.001 + 1e-9), key
     assert row["UAV20L AUC"] == "" and row["TColor128 DP"] == ""
+
+
+def test_measured_reads_evalkit_complexity_json(tmp_path: Path) -> None:
+    """The record shape `evalkit complexity --format json` prints: model_size_mb, gflops, fps and device are read."""
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"trackers": {"fdsiamfc30": {
+        "tracker": "fdsiamfc30", "params": 212618, "size_mib": 0.811, "model_size_mb": 0.811, "gflops_step": 2.08,
+        "gflops_crop": 0.691, "gflops": 0.691, "fps": 3.4, "device": "cpu (2 torch threads)"}}}))
+    assert read_measured(path) == {"fdsiamfc30": {"model_size_mb": 0.811, "gflops": 0.691, "fps": 3.4,
+                                                  "device": "cpu (2 torch threads)"}}

@@ -74,6 +74,8 @@ def read_measured(path: Path) -> dict[str, dict[str, float]]:
             values["gflops"] = float(gflops)
         if rec.get("fps") is not None:
             values["fps"] = float(rec["fps"])
+        if rec.get("device"):
+            values["device"] = str(rec["device"])  # type: ignore[assignment]
         out[name] = values
     return out
 
@@ -290,7 +292,7 @@ def fill_table(layout: Layout, inputs: TableInputs, trackers: SequenceABC[str] |
     if table.partial:
         notes.append("* partial: scored on part of the suite (not the benchmark's headline number).")
     if any(m.hardware_bound for m in layout.metrics):
-        speeds = {n: _speed_text(rs) for n, rs in chosen}
+        speeds = {n: _speed_text(rs) or _measured_speed_text(_measured_for(inputs, n, rs.tracker)) for n, rs in chosen}
         measured = [f"{n}: {s}" for n, s in speeds.items() if s]
         notes.append("Speed is hardware-bound: " + ("; ".join(measured) if measured else
                                                     "no stored per-frame times in these results, so no FPS") + ".")
@@ -311,6 +313,12 @@ def _speed_text(rs: ResultSet) -> str:
     if speed is None:
         return ""
     return f"{speed.fps:.1f} fps on {speed.device} ({speed.n_sequences} sequences)"
+
+
+def _measured_speed_text(measured: dict[str, Any]) -> str:
+    if measured.get("fps") is None:
+        return ""
+    return f"{measured['fps']:.1f} fps on {measured.get('device', 'an unnamed device')} (--measured)"
 
 
 def is_missing(value: float | None) -> bool:
