@@ -124,11 +124,15 @@ class DCFFNetStage2Task:
 
     def build_model(self) -> torch.nn.Module:
         """Stage-1 weights loaded strictly; everything but conv5, conv6 and the head frozen (BN statistics too)."""
-        from trackers.weights import load_into, load_state_dict, resolve_weights
+        from trackers.weights import WeightsError, load_into, load_state_dict, resolve_weights
 
         net = self.stage1.build_model()
         if self.pretrained or not self.allow_scratch:
-            path = resolve_weights(STAGE1_RELPATH, self.pretrained)
+            try:
+                path = resolve_weights(STAGE1_RELPATH, self.pretrained)
+            except WeightsError as exc:
+                raise WeightsError(f"DCFFNet stage 2 starts from stage-1 weights (`evalkit train --tracker dcffnet`, "
+                                   f"then pretrained=PATH or {STAGE1_RELPATH} under $EVALKIT_WEIGHTS): {exc}") from None
             load_into(net, load_state_dict(path), path)
         net.freeze_for_stage2()  # type: ignore[operator]
         return net

@@ -45,9 +45,13 @@ def load_teacher(path: str | Path, width_ratio: float = 1.0) -> SiamNet:
     ``path`` is a file, or a relative path looked up under $EVALKIT_WEIGHTS and the user cache (trackers.weights).
     """
     from trackers.siamfc.network import SiamNet, alexnet_layers
-    from trackers.weights import load_into, load_state_dict, resolve_weights
+    from trackers.weights import WeightsError, load_into, load_state_dict, resolve_weights
 
-    path = resolve_weights(TEACHER_RELPATH, None if str(path) == TEACHER_RELPATH else path)
+    try:
+        path = resolve_weights(TEACHER_RELPATH, None if str(path) == TEACHER_RELPATH else path)
+    except WeightsError as exc:
+        raise WeightsError(f"Feature Distilling needs a trained SiamFC teacher (`evalkit train --tracker siamfc`; "
+                           f"pass `evalkit compress --teacher PATH`): {exc}") from None
     state = load_state_dict(path)
     net = SiamNet(alexnet_layers(width_ratio), learned_bias="head.bias" in state)
     load_into(net, state, path)
