@@ -45,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--layout", type=lambda s: [t.strip() for t in s.split(",") if t.strip()], default=[],
                    help="published tables to include (evalkit table --list)")
     p.add_argument("--measured", type=Path, metavar="FILE.json", help="measured complexity for fdsiamfc-compression")
+    p.add_argument("--against-published", action="store_true",
+                   help="paper tables show the published value and the difference beside evalkit's")
     p.add_argument("--title", default="evalkit report")
     p.add_argument("--bootstrap", type=int, default=10_000, metavar="N",
                    help="bootstrap resamples for the 95%% intervals and paired tests (0: off; default 10000)")
@@ -191,7 +193,8 @@ def run_report(args: argparse.Namespace) -> int:
                              read_measured(args.measured) if args.measured else {}, allow_partial=args.allow_partial,
                              sequences=args.sequences, config_roots=config_roots(args.config))
         tables = [fill_table(layout_for(name, (args.suite or ["otb100"])[0]), inputs, args.trackers
-                             if layout_for(name, "otb100").generic else None) for name in args.layout]
+                             if layout_for(name, "otb100").generic else None, args.against_published)
+                  for name in args.layout]
     total = len(ope) + len(vot) + len(ope) + len(vot) + 1
     with tqdm(total=total, desc="report", unit="part", disable=args.no_progress, file=sys.stderr) as bar:
         report = build_report(ope, vot, sets, tables, sources, args.title, command_line(),

@@ -134,6 +134,11 @@ class FilledTable:
     partial: bool = False
     against_published: bool = False
 
+    @property
+    def shows_published(self) -> bool:
+        """True when the published values are asked for and the paper has at least one of these cells."""
+        return self.against_published and any(c.published is not None for c in self.cells.values())
+
     def cell(self, tracker: str, key: str) -> Cell:
         """The cell of a tracker and metric key (an empty cell when the layout has none)."""
         return self.cells.get((tracker, key), Cell(None))

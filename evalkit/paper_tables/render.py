@@ -106,7 +106,7 @@ def render_markdown(table: FilledTable) -> str:
     elif table.layout.marks and any(c.rank for c in table.cells.values()):
         notes.insert(0, "Best in bold, second underlined, per " + ("row." if table.layout.trackers_as_columns
                                                                    else "column."))
-    if table.against_published:
+    if table.shows_published:
         notes.insert(0, "Cells: evalkit / published (difference).")
     if notes:
         lines.append("")
@@ -148,7 +148,7 @@ def render_latex(table: FilledTable) -> str:
         caption += r". Best in \textcolor{red}{red}, second in \textcolor{blue}{blue}"
     elif table.layout.marks:
         caption += r". Best in \textbf{bold}, second \underline{underlined}"
-    if table.against_published:
+    if table.shows_published:
         caption += ". Cells: evalkit / published (difference)"
     out.append(rf"\caption{{{caption}.}}")
     out.append(rf"\label{{tab:{table.layout.name}}}")

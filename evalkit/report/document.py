@@ -177,6 +177,31 @@ def vot_table(report: Any) -> TableBlock:
     return TableBlock(header, rows, marks, notes, f"{report.suite.upper()}, supervised (baseline) experiment")
 
 
+def vot_tag_table(report: Any) -> TableBlock | None:
+    """Per visual attribute (VOT per-frame tags): EAO, accuracy and failures of every tracker; best EAO bold."""
+    names = sorted(report.trackers, key=lambda n: -report.trackers[n].score.eao
+                   if math.isfinite(report.trackers[n].score.eao) else math.inf)
+    tags = sorted({t for n in names for t in report.trackers[n].score.tags})
+    if not tags:
+        return None
+    rows, marks = [], {}
+    for r, tag in enumerate(tags):
+        row = [tag.replace("_", " ")]
+        eaos = []
+        for n in names:
+            ts = report.trackers[n].score.tags.get(tag)
+            row.append("-" if ts is None else f"{_fmt(ts.eao)} / {_fmt(ts.accuracy)} / {ts.failures:g}")
+            eaos.append(ts.eao if ts is not None and math.isfinite(ts.eao) else None)
+        finite = [v for v in eaos if v is not None]
+        for c, v in enumerate(eaos):
+            if v is not None and len(finite) > 1 and abs(v - max(finite)) < 1e-12:
+                marks[(r, c + 1)] = "best"
+        rows.append(row)
+    return TableBlock([["Tag", *names]], rows, marks, ["Cells: EAO / accuracy / failures on the frames with the tag; "
+                                                       "fragments weighted by their share of tagged frames."],
+                      f"{report.suite.upper()}: per visual attribute", small=True)
+
+
 def speed_table(speeds: dict[str, Speed | None]) -> TableBlock:
     """FPS per tracker with the device it ran on."""
     rows = [[name, _fmt(s.fps, 1) if s else "-", s.device if s else "no stored times",
@@ -207,7 +232,7 @@ def paper_table_block(table: Any) -> TableBlock:
     if table.layout.marks:
         notes.insert(0, "Best bold, second underlined" + (" (red and blue in the paper)."
                                                            if table.layout.marks == "red-blue" else "."))
-    if table.against_published:
+    if table.shows_published:
         notes.insert(0, "Cells: evalkit / published (difference).")
     return TableBlock(header, plain, marks, notes, caption, spans=spans)
 
@@ -344,6 +369,9 @@ def build_report(ope_reports: SequenceABC[Any], vot_reports: SequenceABC[Any], r
         blocks.append(FigureBlock([figures.ar_plot(v), figures.eao_curve_plot(v)],
                                   "Accuracy-robustness plot and expected-overlap curve."))
         blocks.append(FigureBlock([figures.eao_ranking_plot(v)], "EAO ranking."))
+        tag_table = vot_tag_table(v)
+        if tag_table is not None:
+            blocks.append(tag_table)
 
     speeds = {rs.tracker: tracker_speed(rs) for rs in result_sets}
     blocks.append(Heading("Speed", 2))
