@@ -223,9 +223,9 @@ def test_compression_layout_takes_measured_json(shared_dir: Path, tmp_path: Path
     rows = parse_markdown_table(out, "**FDSiamFC: compression")
     assert out.splitlines()[2].startswith("| Tracker | FDSiamFC_30 |")
     cells = {r[0]: r[1] for r in rows}
-    assert cells["Model size(MB)"] == "0.820 / 0.821 (-0.001)"
-    assert cells["Computional cost GFLOPs"] == "0.700 / 0.699 (+0.001)"
-    assert cells["FPS"].startswith("250.0 / 306.5")
+    assert cells["Model size(MB)"] == "0.82 / 0.821 (-0.001)"  # the README's number format: no trailing zeros
+    assert cells["Computional cost GFLOPs"] == "0.7 / 0.699 (+0.001)"
+    assert cells["FPS"].startswith("250 / 306.5")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(EvalkitError, match="bad.json:1"):

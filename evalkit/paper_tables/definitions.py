@@ -61,12 +61,13 @@ CFNET_TABLE1 = Layout(
 
 
 def _fdsiamfc_metrics() -> tuple[Metric, ...]:
-    metrics = [Metric("sq", "Sq", "static", better=None, decimals=2)]
+    # the README prints numbers without trailing zeros (0.53, 0.69, Sq 1 / 0.3 / 0.15)
+    metrics = [Metric("sq", "Sq", "static", better=None, decimals=2, strip_zeros=True)]
     for suite, label in (("otb50", "OTB50"), ("otb100", "OTB100"), ("uav20l", "UAV20L"), ("uav123", "UAV123"),
                          ("tc128", "TColor128")):
-        metrics.append(Metric(f"{suite}/auc", "AUC", "ope", "success_auc", label, suite))
-        metrics.append(Metric(f"{suite}/dp", "DP", "ope", "precision_20", label, suite))
-    metrics.append(Metric("fps", "FPS", "speed", decimals=1, hardware_bound=True))
+        metrics.append(Metric(f"{suite}/auc", "AUC", "ope", "success_auc", label, suite, strip_zeros=True))
+        metrics.append(Metric(f"{suite}/dp", "DP", "ope", "precision_20", label, suite, strip_zeros=True))
+    metrics.append(Metric("fps", "FPS", "speed", decimals=1, hardware_bound=True, strip_zeros=True))
     return tuple(metrics)
 
 
@@ -90,9 +91,9 @@ FDSIAMFC_COMPRESSION = Layout(
     title="FDSiamFC: compression results",
     source="FDSiamFC README, 'Compression results'",
     metrics=(
-        Metric("model_size_mb", "Model size(MB)", "complexity", "model_size_mb", better="lower"),
-        Metric("gflops", "Computional cost GFLOPs", "complexity", "gflops", better="lower"),
-        Metric("fps", "FPS", "speed", decimals=1, hardware_bound=True),
+        Metric("model_size_mb", "Model size(MB)", "complexity", "model_size_mb", better="lower", strip_zeros=True),
+        Metric("gflops", "Computional cost GFLOPs", "complexity", "gflops", better="lower", strip_zeros=True),
+        Metric("fps", "FPS", "speed", decimals=1, hardware_bound=True, strip_zeros=True),
     ),
     rows=_FDSIAMFC_ROWS,
     trackers_as_columns=True,

@@ -43,12 +43,21 @@ class Metric:
     better: Better | None = "higher"
     marked: bool = False
     hardware_bound: bool = False
+    strip_zeros: bool = False
 
     def format(self, value: float | None) -> str:
         """The value as the paper prints it (scaled, fixed decimals), or ``-`` when there is none."""
         if value is None or not math.isfinite(value):
             return "-"
-        return f"{value * self.scale:.{self.decimals}f}"
+        return self.text(value * self.scale)
+
+    def text(self, printed: float, sign: bool = False) -> str:
+        """An already scaled number in the paper's format (``strip_zeros``: 0.530 prints as 0.53, as in the
+        FDSiamFC README)."""
+        out = f"{printed:+.{self.decimals}f}" if sign else f"{printed:.{self.decimals}f}"
+        if self.strip_zeros and "." in out:
+            out = out.rstrip("0").rstrip(".")
+        return out
 
     def printed(self, value: float | None) -> float | None:
         """The value rounded as printed (what the marks and the comparison with the paper use)."""

@@ -31,9 +31,9 @@ def _value_text(table: FilledTable, metric: Metric, cell: Cell, fmt: Format) -> 
     if cell.rank and text != "-":
         text = _mark(text, cell.rank, table.layout.marks, fmt)
     if table.against_published and cell.published is not None:
-        paper = f"{cell.published:.{metric.decimals}f}"
+        paper = metric.text(cell.published)
         diff = cell.difference(metric)
-        diff_text = f" ({diff:+.{metric.decimals}f})" if diff is not None else ""
+        diff_text = f" ({metric.text(diff, sign=True)})" if diff is not None else ""
         text = f"{text} / {paper}{diff_text}"
     flags = _flags(cell)
     if flags:
@@ -173,8 +173,8 @@ def render_csv(table: FilledTable) -> str:
         if not extra:
             return [v]
         diff = c.difference(m)
-        return [v, "" if c.published is None else f"{c.published:.{m.decimals}f}",
-                "" if diff is None else f"{diff:+.{m.decimals}f}"]
+        return [v, "" if c.published is None else m.text(c.published),
+                "" if diff is None else m.text(diff, sign=True)]
 
     def flags(pairs: list[tuple[str, Cell]]) -> str:
         parts = []
