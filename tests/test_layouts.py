@@ -166,11 +166,12 @@ def test_vot2018_layout_red_blue(shared_dir: Path, capsys: pytest.CaptureFixture
 
 
 def _store(folder: Path, tracker: str, seqs: dict[str, np.ndarray], seconds: float, device: str = "cuda",
-           shift: float = 0.0) -> Path:
+           shift: float = 0.0, params: dict[str, object] | None = None) -> Path:
     """A minimal evalkit store folder: run.json and <Seq>/ope.{txt,time.txt,json} per sequence."""
     folder.mkdir(parents=True)
     (folder / "run.json").write_text(json.dumps({"tracker": tracker, "device": device, "protocol": "ope",
-                                                 "weights_sha256": "ab" * 32, "params": {"scale_step": 1.0375}}))
+                                                 "weights_sha256": "ab" * 32,
+                                                 "params": params or {"scale_step": 1.0375}}))
     for name, gt in seqs.items():
         d = folder / name
         d.mkdir()
@@ -307,3 +308,20 @@ def test_measured_reads_evalkit_complexity_json(tmp_path: Path) -> None:
         "gflops_crop": 0.691, "gflops": 0.691, "fps": 3.4, "device": "cpu (2 torch threads)"}}}))
     assert read_measured(path) == {"fdsiamfc30": {"model_size_mb": 0.811, "gflops": 0.691, "fps": 3.4,
                                                   "device": "cpu (2 torch threads)"}}
+
+
+def test_ablation_of_one_tracker_by_parameters(shared_dir: Path, tmp_path: Path,
+                                               two_sequences: dict[str, np.ndarray],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Stored runs of one tracker with different --param values are told apart by the parameter that differs, and
+    --rename maps those labels to the names the table prints."""
+    _store(tmp_path / "ope" / "mine@aaaa", "mine", two_sequences, 0.01, shift=5.0, params={"cf": "none", "lr": 0.1})
+    _store(tmp_path / "ope" / "mine@bbbb", "mine", two_sequences, 0.01, shift=1.0, params={"cf": "first", "lr": 0.1})
+    out = _run(capsys, "table", "--layout", "ablation", "--suite", "otb2013", "--data-root",
+               str(shared_dir / "data" / "otb100"), "--sequences", "Couple,Crossing",
+               "--results", str(tmp_path / "ope"), "--rename", "mine[cf=none]=Baseline",
+               "--rename", "mine[cf=first]=CF-1st", "--trackers", "Baseline,CF-1st", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["metric", "Baseline", "CF-1st", "notes"]
+    auc = dict(zip(rows[0], rows[1], strict=True))
+    assert float(auc["CF-1st"]) > float(auc["Baseline"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from evalkit.errors import EvalkitError
 
@@ -27,7 +28,7 @@ def _csv_list(text: str) -> list[str]:
 
 
 def _rename(text: str) -> tuple[str, str]:
-    old, sep, new = text.partition("=")
+    old, sep, new = text.rpartition("=")  # the last '=': variant labels such as kcf[detect_thresh=0.3] hold one
     if not sep or not old or not new:
         raise argparse.ArgumentTypeError(f"expected OLD=NEW, got {text!r}")
     return old, new
@@ -72,11 +73,57 @@ def config_roots(config: Path | None) -> dict[str, Path]:
     return {name: root for name in SUITES.names() if (root := cfg.data_root(name)) is not None}
 
 
-def load_result_sets(paths: list[Path], renames: list[tuple[str, str]]) -> list[object]:
-    """Every result set under the ``--results`` folders, renamed; one tracker name may appear once."""
+def _discover(path: Path, renames: dict[str, str]) -> list[Any]:
+    """Result sets under ``path``; a folder of several runs of one tracker (an evalkit store's ``<tracker>@<fp>``
+    folders: the variants of an ablation) is read folder by folder instead of being refused."""
     from evalkit.results import discover_results
 
-    sets = [rs for path in paths for rs in discover_results(path, dict(renames))]
+    try:
+        return discover_results(path, renames)
+    except EvalkitError as exc:
+        children = sorted(d for d in Path(path).iterdir() if d.is_dir() and (d / "run.json").is_file())
+        if "several places" not in str(exc) or len(children) < 2:
+            raise
+        return [rs for child in children for rs in discover_results(child, renames)]
+
+
+def _variant_label(rs: Any, others: list[Any]) -> str:
+    """``name[key=value,...]`` from the run.json parameters in which this set differs from the others of its name,
+    else ``name@<fingerprint>`` (the store folder's suffix)."""
+    import json
+
+    def params(r: Any) -> dict[str, Any]:
+        meta = Path(r.source) / "run.json"
+        try:
+            return dict(json.loads(meta.read_text()).get("params") or {}) if meta.is_file() else {}
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    mine = params(rs)
+    keys = sorted({k for o in others for k, v in params(o).items() if mine.get(k) != v}
+                  | {k for k in mine if any(params(o).get(k) != mine[k] for o in others)})
+    if keys:
+        return f"{rs.tracker}[{','.join(f'{k}={mine.get(k)}' for k in keys)}]"
+    return f"{rs.tracker}@{Path(rs.source).name.rpartition('@')[2] or Path(rs.source).name}"
+
+
+def load_result_sets(paths: list[Path], renames: list[tuple[str, str]]) -> list[Any]:
+    """Every result set under the ``--results`` folders, the built-in name map applied, then ``--rename``.
+
+    Several stored runs of one tracker with different parameters (an ablation by ``--param``) are told apart as
+    ``name[key=value]`` (the parameters in which they differ), which ``--rename`` can map to the printed names:
+    ``--rename "dcffnet[variant=cf-1st]=CF-1st"``. One tracker name may appear once.
+    """
+    user = dict(renames)
+    sets = [rs for path in paths for rs in _discover(path, user)]  # archive names mapped, then --rename
+    by_name: dict[str, list[Any]] = {}
+    for rs in sets:
+        by_name.setdefault(rs.tracker.lower(), []).append(rs)
+    for group in by_name.values():
+        if len(group) > 1:
+            labels = [_variant_label(rs, [o for o in group if o is not rs]) for rs in group]
+            for rs, label in zip(group, labels, strict=True):
+                rs.tracker = user.get(label, label)
     seen: dict[str, Path] = {}
     for rs in sets:
         if rs.tracker.lower() in seen:
