@@ -13,6 +13,7 @@ from trackers.common.cf_layer import (
     cf_detect,
     cf_learn,
     correlation_filter,
+    cross_correlate,
     dcf_response,
     reference_correlation_filter,
     reference_dcf_response,
@@ -149,3 +150,18 @@ def test_cfnet_block_shapes_and_autocast() -> None:
         assert block(x.detach(), z).dtype == torch.float32
     with pytest.raises(ValueError, match="built for"):
         block.template(torch.randn(1, 32, 49, 49))
+
+
+def test_cross_correlation_fft_path_equals_convolution() -> None:
+    """With gradients the correlation runs through FFTs; it must equal the convolution used for tracking."""
+    t = torch.randn(3, 4, 5, 6, dtype=torch.float64, requires_grad=True)
+    s = torch.randn(3, 4, 12, 11, dtype=torch.float64, requires_grad=True)
+    with_grad = cross_correlate(t, s)
+    with torch.no_grad():
+        plain = cross_correlate(t, s)
+    assert with_grad.shape == plain.shape == (3, 1, 8, 6)
+    assert torch.allclose(with_grad, plain, atol=1e-10)
+    with torch.no_grad():
+        broadcast = cross_correlate(t[:1], s)
+    assert torch.allclose(cross_correlate(t[:1], s), broadcast, atol=1e-10)
+    assert torch.autograd.gradcheck(cross_correlate, (t[:, :, :3, :3].detach().requires_grad_(), s[:, :, :6, :5]))

@@ -57,11 +57,8 @@ class CFNetTask:
         self.join = spec.join
         self.exemplar_size = INSTANCE_SIZE if spec.join == "cf" else spec.exemplar_size
         self.instance_size = INSTANCE_SIZE
-        with torch.no_grad():
-            score = self.build_model().eval()(torch.zeros(1, 3, self.exemplar_size, self.exemplar_size),
-                                              torch.zeros(1, 3, INSTANCE_SIZE, INSTANCE_SIZE))
-        labels, weights = logistic_labels(score.shape[-1], stride=TOTAL_STRIDE, radius=8.0)
-        self.labels, self.weights = torch.from_numpy(labels)[None, None], torch.from_numpy(weights)[None, None]
+        self.stride = TOTAL_STRIDE
+        self._labels: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
 
     def build_model(self) -> torch.nn.Module:
         """A freshly initialised network."""
@@ -89,10 +86,12 @@ class CFNetTask:
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Balanced logistic loss of the calibrated scores."""
         scores = model(batch["exemplar"], batch["instance"])
-        if scores.shape[-2:] != self.labels.shape[-2:]:
-            raise RuntimeError(f"score map {tuple(scores.shape[-2:])} does not match labels "
-                               f"{tuple(self.labels.shape[-2:])}")
-        return balanced_logistic_loss(scores, self.labels.to(scores.device), self.weights.to(scores.device))
+        size = (int(scores.shape[-2]), int(scores.shape[-1]))
+        if size not in self._labels:  # 33x33 for every variant; computed once from the network's output
+            labels, weights = logistic_labels(size, stride=self.stride, radius=8.0)
+            self._labels[size] = (torch.from_numpy(labels)[None, None], torch.from_numpy(weights)[None, None])
+        labels_t, weights_t = self._labels[size]
+        return balanced_logistic_loss(scores, labels_t.to(scores.device), weights_t.to(scores.device))
 
     def param_groups(self, model: torch.nn.Module) -> list[dict[str, Any]]:
         """SGD groups with the release's per-parameter learning-rate multipliers and weight decay."""

@@ -1,0 +1,106 @@
+"""CFNet: the five networks' shapes (stride 4, 32 channels, 33x33 scores), per-variant tracking parameters from the
+release, loading trained weights into the tracker with one flag, the untrained (init:SEED) network, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from trackers.weights import WeightsError
+
+
+@pytest.mark.parametrize(("variant", "template"), [("cfnet-conv1", 30), ("cfnet-conv2", 25), ("cfnet-conv5", 17),
+                                                   ("baseline-conv5", 17), ("baseline-conv3", 21)])
+def test_networks_give_33x33_scores(variant: str, template: int) -> None:
+    from trackers.cfnet.network import CFNetModel
+
+    net = CFNetModel(variant).eval()
+    ex = torch.rand(1, 3, net.exemplar_size, net.exemplar_size) * 255
+    with torch.no_grad():
+        tmpl = net.template(ex)
+        scores = net(ex, torch.rand(1, 3, 255, 255) * 255)
+    assert tmpl.shape == (1, 32, template, template)
+    assert scores.shape == (1, 1, 33, 33)
+    assert net.exemplar_size == (127 if variant.startswith("baseline") else 255)
+    last_conv = [m for m in net.backbone.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+    assert last_conv.out_channels == 32
+
+
+def test_baseline_cf_conv3_tracks_with_a_cf_on_255_crops() -> None:
+    from trackers.cfnet.network import CFNetModel
+
+    net = CFNetModel("baseline-conv3", join="cf")
+    assert net.exemplar_size == 255 and hasattr(net, "cf")
+    assert net.template(torch.zeros(1, 3, 255, 255)).shape == (1, 32, 21, 21)
+
+
+def test_release_tracking_parameters() -> None:
+    from trackers.cfnet.tracker import BaselineCFConv3, BaselineConv5, CFNetConv1, CFNetConv2
+
+    expected = {  # scale step / penalty / scale lr / window influence / template lr (run_*_evaluation.m)
+        CFNetConv1: (1.0355, 0.9825, 0.70, 0.2375, 0.0058),
+        CFNetConv2: (1.0575, 0.978, 0.52, 0.2625, 0.005),
+        BaselineConv5: (1.047, 0.9825, 0.68, 0.175, 0.0102),
+        BaselineCFConv3: (1.034, 0.982, 0.66, 0.27, 0.008),
+    }
+    for cls, values in expected.items():
+        p = cls(weights="init:0").params
+        assert (p.scale_step, p.scale_penalty, p.scale_lr, p.window_influence, p.template_lr) == values
+
+
+def _scene(t: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    frame = (rng.random((240, 320, 3)) * 80).astype(np.uint8)
+    tex = (np.random.default_rng(2).random((36, 30, 3)) * 255).astype(np.uint8)
+    x, y = 140 + 2 * t, 100 + t
+    frame[y:y + 36, x:x + 30] = tex
+    return frame, np.array([x, y, 30.0, 36.0])
+
+
+def test_trained_weights_load_with_one_flag(tmp_path: Path) -> None:
+    from trackers.cfnet.tracker import CFNetConv2
+    from trackers.training import task_for
+
+    torch.set_num_threads(2)
+    task = task_for("cfnet-conv2")
+    torch.manual_seed(3)
+    state = task.export(task.build_model())
+    path = tmp_path / "final.pth"
+    torch.save(state, path)
+    tracker = CFNetConv2.from_mapping({"weights": str(path)})  # what --param cfnet-conv2.weights=PATH builds
+    tracker.load("cpu")
+    assert torch.equal(tracker.net.backbone.conv1.weight, state["backbone.conv1.weight"])
+    frame, box = _scene(0)
+    tracker.initialize(frame, box)
+    pred = tracker.update(_scene(1)[0])
+    assert pred.box.shape == (4,) and np.isfinite(pred.box).all() and pred.score is not None
+    assert len(tracker.weights_sha256() or "") == 64
+
+
+def test_untrained_network_is_seeded_and_fingerprinted() -> None:
+    from trackers.cfnet.tracker import CFNetConv1
+
+    runs = []
+    for seed in ("init:0", "init:0", "init:1"):
+        tracker = CFNetConv1(weights=seed)
+        tracker.load("cpu")
+        frame, box = _scene(0)
+        tracker.initialize(frame, box)
+        runs.append(np.array([tracker.update(_scene(t)[0]).box for t in range(1, 4)]))
+    assert np.array_equal(runs[0], runs[1])
+    assert CFNetConv1(weights="init:0").weights_sha256() != CFNetConv1(weights="init:1").weights_sha256()
+
+
+def test_weight_errors(tmp_path: Path, shared_dir: Path) -> None:
+    from trackers.cfnet.tracker import CFNetConv2
+
+    with pytest.raises(WeightsError, match=r"evalkit train --tracker cfnet-conv2.*weights=init:0"):
+        CFNetConv2().weights_sha256()
+    with pytest.raises(WeightsError, match="init or init:SEED"):
+        CFNetConv2(weights="init:x").weights_sha256()
+    tracker = CFNetConv2(weights=str(shared_dir / "weights" / "dcfnet" / "param.pth"))
+    with pytest.raises(WeightsError, match=r"param\.pth: no 'backbone\.\*' keys"):
+        tracker.load("cpu")
