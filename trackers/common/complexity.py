@@ -16,6 +16,7 @@ Conventions (stated in every output):
   table), for trackers whose network has a ``backbone`` and an ``instance_size`` parameter.
 - **Size** is the float32 parameters and floating buffers (BatchNorm statistics) in MiB (2**20 bytes); ``file_mib``
   is the size of the state dict saved in torch's legacy (non-zip) format, how the released FDSiamFC_15 file was saved.
+  Both are of the network as loaded, before trackers fold BatchNorm into convolutions for speed (``fuse_bn``).
 - **FPS** is ``update()`` calls per second on synthetic frames (a textured 480x640 image whose target patch moves a
   few pixels per frame) after warm-up, crops and post-processing included; the device is named with the result.
 """
@@ -125,7 +126,12 @@ def measure_tracker(tracker: Any, device: str | None = None, frames: int = 30, w
     net = getattr(tracker, "net", None)
     if not isinstance(net, torch.nn.Module):
         raise TypeError(f"{tracker.name}: no torch network in .net; complexity applies to deep trackers only")
-    params, buffers, size_mib, file_mib = network_size(net)
+    sized = net
+    if getattr(tracker.params, "fuse_bn", False):  # size of the network as published, before BN is folded for speed
+        twin = type(tracker)(tracker.params, fuse_bn=False)
+        twin.load("cpu")
+        sized = twin.net
+    params, buffers, size_mib, file_mib = network_size(sized)
     seq, box = synthetic_frames(max(frames, 2) + warmup + 1)
     init_flops = count_flops(tracker.initialize, seq[0], box)
     tracker.initialize(seq[0], box)
