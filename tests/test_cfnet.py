@@ -1,5 +1,5 @@
 """CFNet: the five networks' shapes (stride 4, 32 channels, 33x33 scores), per-variant tracking parameters from the
-release, loading trained weights into the tracker with one flag, the untrained (init:SEED) network, clear errors."""
+release, loading trained weights into the tracker with one flag, the untrained (random_init) network, clear errors."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_release_tracking_parameters() -> None:
         BaselineCFConv3: (1.034, 0.982, 0.66, 0.27, 0.008),
     }
     for cls, values in expected.items():
-        p = cls(weights="init:0").params
+        p = cls(random_init=True).params
         assert (p.scale_step, p.scale_penalty, p.scale_lr, p.window_influence, p.template_lr) == values
 
 
@@ -84,23 +84,23 @@ def test_untrained_network_is_seeded_and_fingerprinted() -> None:
     from trackers.cfnet.tracker import CFNetConv1
 
     runs = []
-    for seed in ("init:0", "init:0", "init:1"):
-        tracker = CFNetConv1(weights=seed)
+    for seed in (0, 0, 1):
+        tracker = CFNetConv1(random_init=True, init_seed=seed)
         tracker.load("cpu")
         frame, box = _scene(0)
         tracker.initialize(frame, box)
         runs.append(np.array([tracker.update(_scene(t)[0]).box for t in range(1, 4)]))
-    assert np.array_equal(runs[0], runs[1])
-    assert CFNetConv1(weights="init:0").weights_sha256() != CFNetConv1(weights="init:1").weights_sha256()
+    assert np.array_equal(runs[0], runs[1]) and not np.array_equal(runs[0], runs[2])
+    assert CFNetConv1(random_init=True).weights_sha256() != CFNetConv1(random_init=True, init_seed=1).weights_sha256()
 
 
 def test_weight_errors(tmp_path: Path, shared_dir: Path) -> None:
     from trackers.cfnet.tracker import CFNetConv2
 
-    with pytest.raises(WeightsError, match=r"evalkit train --tracker cfnet-conv2.*weights=init:0"):
+    with pytest.raises(WeightsError, match=r"evalkit train --tracker cfnet-conv2.*random_init=true"):
         CFNetConv2().weights_sha256()
-    with pytest.raises(WeightsError, match="init or init:SEED"):
-        CFNetConv2(weights="init:x").weights_sha256()
+    with pytest.raises(WeightsError, match="either weights or random_init"):
+        CFNetConv2(weights="x.pth", random_init=True).weights_sha256()
     tracker = CFNetConv2(weights=str(shared_dir / "weights" / "dcfnet" / "param.pth"))
     with pytest.raises(WeightsError, match=r"param\.pth: no 'backbone\.\*' keys"):
         tracker.load("cpu")

@@ -90,6 +90,9 @@ def test_weight_errors_name_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
         DCFNetConv2().weights_sha256()
     with pytest.raises(WeightsError, match="missing.pth does not exist"):
         DCFNet(weights=str(tmp_path / "missing.pth")).weights_sha256()
+    untrained = DCFNetConv2(random_init=True)  # no weights needed: seeded initialisation
+    untrained.load("cpu")
+    assert untrained.net.conv4.out_channels == 32 and len(untrained.weights_sha256() or "") == 64
 
 
 def _otb_frames(shared_dir: Path, name: str, n: int) -> tuple[list[np.ndarray], np.ndarray]:

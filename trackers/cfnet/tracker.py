@@ -2,7 +2,7 @@
 
     evalkit train --tracker cfnet-conv2 --data demo --out runs/c2 --max-minutes 5
     evalkit run --trackers cfnet-conv2 --param cfnet-conv2.weights=runs/c2/final.pth --suite otb100 --data-root DATA
-    evalkit run --trackers cfnet-conv2 --param cfnet-conv2.weights=init:0 ...        # the same network, untrained
+    evalkit run --trackers cfnet-conv2 --param cfnet-conv2.random_init=true ...      # the same network, untrained
 
 The tracking loop of the release (``tracker.m``, ``tracker_step.m``): the exemplar region is the target with context
 (``s_z = sqrt((w + p)(h + p))``, p = (w + h) / 2), padded with the first frame's mean colour; every frame crops
@@ -22,7 +22,8 @@ Per-variant parameters (scale step / penalty / scale lr / window influence / tem
 CFNet-conv5 has no released evaluation script: it uses ``tracker.m``'s defaults (1.04 / 0.97 / 0.59 / 0.25 / 0.01).
 
 Weights: the authors' CFNet networks are MatConvNet DAG files, not in evalkit's catalog; train them with
-``evalkit train`` and pass ``weights=PATH``, or ``weights=init:SEED`` for an untrained (seeded random) network.
+``evalkit train`` and pass ``weights=PATH``, or ``random_init=true`` (seed ``init_seed``) for the untrained network
+initialised as training starts it (the baseline a trained network is compared with; also for speed measurements).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ from trackers.weights import WeightsError, pick_device, resolve_weights, sha256_
 class CFNetParams:
     """Tracking parameters of a CFNet variant (defaults here: CFNet-conv2)."""
 
-    weights: str | None = None  # a trained state dict (evalkit train's final.pth), or init:SEED for an untrained net
+    weights: str | None = None  # a trained state dict (evalkit train's final.pth)
+    random_init: bool = False  # the untrained network, initialised as training starts it (seeded by init_seed)
+    init_seed: int = 0
     num_scales: int = 3
     scale_step: float = 1.0575
     scale_penalty: float = 0.978
@@ -117,14 +120,11 @@ class CFNetTracker(Tracker):
     join: ClassVar[str] = "cf"
 
     def _init_seed(self) -> int | None:
-        w = self.params.weights
-        if w is not None and w.startswith("init"):
-            _, _, seed = w.partition(":")
-            try:
-                return int(seed or 0)
-            except ValueError:
-                raise WeightsError(f"{self.name}: weights={w!r}: expected init or init:SEED") from None
-        return None
+        if not self.params.random_init:
+            return None
+        if self.params.weights is not None:
+            raise WeightsError(f"{self.name}: give either weights or random_init, not both")
+        return self.params.init_seed
 
     def weights_path(self) -> Path:
         """The trained weight file (an explicit path; CFNet has no catalog entry)."""
@@ -132,11 +132,11 @@ class CFNetTracker(Tracker):
             raise WeightsError(f"{self.name}: no weights given. The authors' CFNet networks are MatConvNet files "
                                f"evalkit does not load; train one (evalkit train --tracker {self.name} --data ... "
                                f"--out DIR) and pass --param {self.name}.weights=DIR/final.pth, or use "
-                               f"--param {self.name}.weights=init:0 for the untrained network")
+                               f"--param {self.name}.random_init=true for the untrained network")
         return resolve_weights(self.name, self.params.weights)
 
     def weights_sha256(self) -> str | None:
-        """sha256 of the weight file; for ``init:SEED`` a digest of the seed (it fixes the weights)."""
+        """sha256 of the weight file; for ``random_init`` a digest of the seed (it fixes the weights)."""
         seed = self._init_seed()
         if seed is not None:
             import hashlib

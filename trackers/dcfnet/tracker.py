@@ -17,8 +17,8 @@ step 1.0275 and penalty 0.9925, size clamped to 0.2x-5x of the first. The MatCon
 (interp 0.011, step 1.015, penalty 1) and the paper's (interp 0.008, step 1.0375) are parameters away.
 
 Variants (paper Table 2): ``dcfnet-conv1``, ``dcfnet-conv2``, ``dcfnet-conv1-dilation`` (architectures the authors did
-not release: train them with ``evalkit train`` and pass ``weights=``), and ``dcfnet-1s``/``-5s``/``-7s``: the released
-features with 1, 5 or 7 scales at the paper's step 1.0375.
+not release: train them with ``evalkit train`` and pass ``weights=``; ``random_init=true`` runs them untrained), and
+``dcfnet-1s``/``-5s``/``-7s``: the released features with 1, 5 or 7 scales at the paper's step 1.0375.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ class DCFNetParams(DCFParams):
 
     arch: str = "released"
     weights: str | None = None  # a file (.pth or .mat); None: the catalog's dcfnet file via EVALKIT_WEIGHTS / cache
+    random_init: bool = False  # the untrained network (seeded by init_seed): a baseline, and for speed measurements
+    init_seed: int = 0
 
 
 class DCFTrackerBase(Tracker):
@@ -147,7 +149,13 @@ class DCFNet(DCFTrackerBase):
         return resolve_weights(self.catalog_name or self.name, self.params.weights)
 
     def weights_sha256(self) -> str | None:
-        """sha256 of the weight file (resolved, not loaded)."""
+        """sha256 of the weight file (resolved, not loaded); for ``random_init`` a digest of the seed."""
+        if self.params.random_init:
+            if self.params.weights is not None:
+                raise WeightsError(f"{self.name}: give either weights or random_init, not both")
+            import hashlib
+
+            return hashlib.sha256(f"dcfnet-{self.params.arch}:init:{self.params.init_seed}".encode()).hexdigest()
         if not hasattr(self, "_sha"):
             self._sha = sha256_of(self.weights_path())
         return self._sha
@@ -158,9 +166,13 @@ class DCFNet(DCFTrackerBase):
         from trackers.weights import load_into
 
         super().load(device)
-        path = self.weights_path()
-        self.net = DCFNetFeatures(self.params.arch)
-        load_into(self.net, load_dcfnet_weights(path), path)
+        self.weights_sha256()  # checks weights / random_init
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.params.init_seed)
+            self.net = DCFNetFeatures(self.params.arch)
+        if not self.params.random_init:
+            path = self.weights_path()
+            load_into(self.net, load_dcfnet_weights(path), path)
         self.net.eval().to(self.device)
         self.mean = torch.tensor(RGB_MEAN, device=self.device).reshape(1, 3, 1, 1)
 
