@@ -116,6 +116,8 @@ for _name, _target in {
     "fdsiamfc15": "trackers.fdsiamfc.train:FDSiamFC15Task",
     "dcffnet": "trackers.dcffnet.train:DCFFNetStage1Task",
     "dcffnet-stage2": "trackers.dcffnet.train:DCFFNetStage2Task",
+    **{f"dcffnet-{_v}{_s}": f"trackers.dcffnet.train:{_v.replace('-', '')}_stage{_n}"
+       for _v in ("baseline", "cf-1st", "cf-2nd") for _s, _n in (("", 1), ("-stage2", 2))},
 }.items():
     TRAINING_TASKS.register(_name, _target)
 

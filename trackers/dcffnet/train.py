@@ -1,11 +1,13 @@
 """DCFFNet's two-stage training through the shared trainer (trackers.training).
 
     evalkit train --tracker dcffnet --data vid:/data/ILSVRC2015 --out runs/dcffnet-s1           # stage 1, 150 epochs
-    cp runs/dcffnet-s1/final.pth $EVALKIT_WEIGHTS/dcffnet/stage1.pth     # where stage 2 looks for stage 1
+    cp runs/dcffnet-s1/final.pth $EVALKIT_WEIGHTS/dcffnet/stage1-cf-double.pth   # where stage 2 looks for it
     evalkit train --tracker dcffnet-stage2 --data lasot:/data/LaSOT --out runs/dcffnet-s2         # stage 2
     evalkit run --trackers dcffnet --param dcffnet.weights=runs/dcffnet-s2/final.pth --suite otb100
 
-    task_for("dcffnet", variant="cf-1st")              # ablation variants: baseline, cf-1st, cf-2nd, cf-double
+    evalkit train --tracker dcffnet-cf-1st ...         # ablation variants (Table III): dcffnet-baseline, -cf-1st,
+    evalkit train --tracker dcffnet-cf-1st-stage2 ...  # -cf-2nd (each also -stage2); plain dcffnet is cf-double
+    task_for("dcffnet", variant="cf-1st")              # the same from Python
     task_for("dcffnet-stage2", pretrained="runs/dcffnet-s1/final.pth", variant="cf-1st")
 
 Stage 1 (paper, section III-C): the whole network from scratch with SiamFC's logistic loss on the 23x23
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from trackers.training.samplers import Pair
 
 RESPONSE = 23
-STAGE1_RELPATH = "dcffnet/stage1.pth"  # stage-1 weights looked up under $EVALKIT_WEIGHTS / the cache by default
+STAGE1_RELPATH = "dcffnet/stage1-{variant}.pth"  # default place of stage-1 weights under $EVALKIT_WEIGHTS / the cache
 STRIDE = 6
 INSTANCE = 255
 
@@ -128,11 +130,12 @@ class DCFFNetStage2Task:
 
         net = self.stage1.build_model()
         if self.pretrained or not self.allow_scratch:
+            relpath = STAGE1_RELPATH.format(variant=self.stage1.variant)
             try:
-                path = resolve_weights(STAGE1_RELPATH, self.pretrained)
+                path = resolve_weights(relpath, self.pretrained)
             except WeightsError as exc:
                 raise WeightsError(f"DCFFNet stage 2 starts from stage-1 weights (`evalkit train --tracker dcffnet`, "
-                                   f"then pretrained=PATH or {STAGE1_RELPATH} under $EVALKIT_WEIGHTS): {exc}") from None
+                                   f"then pretrained=PATH or {relpath} under $EVALKIT_WEIGHTS): {exc}") from None
             load_into(net, load_state_dict(path), path)
         net.freeze_for_stage2()  # type: ignore[operator]
         return net
@@ -169,3 +172,25 @@ class DCFFNetStage2Task:
     def export(self, model: torch.nn.Module) -> dict[str, torch.Tensor]:
         """The full state dict the dcffnet tracker loads strictly."""
         return dict(model.state_dict())
+
+
+def _stage1(variant: str) -> Any:
+    def factory(**options: Any) -> DCFFNetStage1Task:
+        return DCFFNetStage1Task(variant=variant, **options)
+
+    factory.__doc__ = f"Stage 1 of the {variant} variant."
+    return factory
+
+
+def _stage2(variant: str) -> Any:
+    def factory(**options: Any) -> DCFFNetStage2Task:
+        return DCFFNetStage2Task(variant=variant, **options)
+
+    factory.__doc__ = f"Stage 2 of the {variant} variant."
+    return factory
+
+
+# Training-task factories of the ablation variants, registered as dcffnet-<variant>[-stage2] in evalkit.registry.
+baseline_stage1, baseline_stage2 = _stage1("baseline"), _stage2("baseline")
+cf1st_stage1, cf1st_stage2 = _stage1("cf-1st"), _stage2("cf-1st")
+cf2nd_stage1, cf2nd_stage2 = _stage1("cf-2nd"), _stage2("cf-2nd")
