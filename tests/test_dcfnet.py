@@ -58,7 +58,14 @@ def test_band_lrn_equals_torch_lrn() -> None:
 
     x = torch.randn(2, 32, 9, 7) * 30
     ref = torch.nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)(x)
-    assert torch.allclose(BandLRN(32)(x), ref, rtol=1e-5, atol=1e-6)
+    assert torch.allclose(BandLRN(32)(x), ref, rtol=1e-5, atol=1e-6)  # in-place path (no gradient)
+    xg = x.clone().requires_grad_()
+    out = BandLRN(32)(xg)
+    assert torch.allclose(out, ref, rtol=1e-5, atol=1e-6)
+    out.sum().backward()
+    xr = x.clone().requires_grad_()
+    torch.nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)(xr).sum().backward()
+    assert torch.allclose(xg.grad, xr.grad, rtol=1e-4, atol=1e-7)
 
 
 @pytest.mark.parametrize("arch", ["conv1", "conv2", "conv1-dilation"])

@@ -54,14 +54,15 @@ class BandLRN(nn.Module):
             band = ((idx[None, :] - idx[:, None] >= -(size // 2)) & (idx[None, :] - idx[:, None] <= (size - 1) // 2))
             band = band.float()
         self.register_buffer("band", (band * (alpha / size)).reshape(channels, channels, 1, 1), persistent=False)
-        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+        self.register_buffer("k", torch.full((channels,), float(k)), persistent=False)  # added as the conv's bias
+        self.size, self.alpha, self.beta = size, alpha, beta
 
     def forward(self, x: Tensor) -> Tensor:
-        """Normalised ``x`` (B, C, H, W)."""
-        denom = nn.functional.conv2d(x * x, self.band.to(x.dtype)) + self.k
-        if self.beta == 0.75:
-            return x * torch.rsqrt(denom) * torch.rsqrt(torch.sqrt(denom))  # d^-0.75 = d^-0.5 * d^-0.25
-        return x * denom.pow(-self.beta)
+        """Normalised ``x`` (B, C, H, W): three passes over the data (square, banded conv + k, power and product)."""
+        denom = nn.functional.conv2d(x * x, self.band.to(x.dtype), self.k.to(x.dtype))
+        if torch.is_grad_enabled() and x.requires_grad:
+            return x * denom.pow(-self.beta)
+        return denom.pow_(-self.beta).mul_(x)  # in place when no gradient is needed (tracking)
 
 
 class DCFNetFeatures(nn.Sequential):
