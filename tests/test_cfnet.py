@@ -3,6 +3,7 @@ release, loading trained weights into the tracker with one flag, the untrained (
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,15 @@ import pytest
 import torch
 
 from trackers.weights import WeightsError
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread: on a shared, loaded CPU, multi-threaded FFTs of tiny arrays stall (100x slower here)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.mark.parametrize(("variant", "template"), [("cfnet-conv1", 30), ("cfnet-conv2", 25), ("cfnet-conv5", 17),
@@ -64,7 +74,6 @@ def test_trained_weights_load_with_one_flag(tmp_path: Path) -> None:
     from trackers.cfnet.tracker import CFNetConv2
     from trackers.training import task_for
 
-    torch.set_num_threads(2)
     task = task_for("cfnet-conv2")
     torch.manual_seed(3)
     state = task.export(task.build_model())

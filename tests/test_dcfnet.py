@@ -3,6 +3,7 @@ the tracker on real frames, and the raw-pixel DCF on a translating texture."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,15 @@ import pytest
 import torch
 
 from trackers.weights import WeightsError
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread: on a shared, loaded CPU, multi-threaded FFTs of tiny arrays stall (100x slower here)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +133,6 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 def test_dcfnet_tracks_real_frames_with_both_weight_files(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from trackers.dcfnet.tracker import DCFNet
 
-    torch.set_num_threads(1)
     monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))
     frames, gt = _otb_frames(shared_dir, "Dog1", 12)
     boxes = {}

@@ -4,6 +4,7 @@ CFNet and DCFNet tasks whose loss must go down."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,15 @@ from evalkit.errors import EvalkitError, InputFileError
 from trackers.training import Pair, PairSampler, TrainConfig, TrainDefaults, Trainer, learning_rate, read_loss_log
 from trackers.training.losses import balanced_logistic_loss, logistic_labels, response_regression_loss
 from trackers.training.samplers import open_pairs
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread: on a shared, loaded CPU, multi-threaded FFTs of tiny arrays stall (100x slower here)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def test_learning_rate_is_geometric() -> None:
@@ -179,7 +189,6 @@ class _FixedPair(PairSampler):
 def test_training_smoke_loss_decreases(tmp_path: Path, tracker: str, lr: float) -> None:
     from trackers.training import task_for
 
-    torch.set_num_threads(2)
     task = task_for(tracker)
     if hasattr(task, "colour"):
         task.colour, task.stretch = False, 0.0  # identical batches: the loss must fall step after step
