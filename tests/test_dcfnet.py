@@ -167,3 +167,16 @@ def test_pixel_dcf_follows_a_translating_texture() -> None:
         pred = tracker.update(frame).box
         centre_err = np.hypot(pred[0] + pred[2] / 2 - box[0] - 15, pred[1] + pred[3] / 2 - box[1] - 20)
         assert centre_err < 3.0, (t, pred, box)
+
+
+@pytest.mark.parametrize(("name", "scales"), [("dcfnet-1s", 1), ("dcfnet-7s", 7)])
+def test_scale_variants_track(shared_dir: Path, monkeypatch: pytest.MonkeyPatch, name: str, scales: int) -> None:
+    from evalkit.registry import tracker_class
+
+    monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))
+    tracker = tracker_class(name)()
+    assert tracker.params.num_scales == scales and tracker.params.scale_step == 1.0375
+    tracker.load("cpu")
+    frames, gt = _otb_frames(shared_dir, "Dog1", 5)
+    tracker.initialize(frames[0], gt[0])
+    assert all(_iou(tracker.update(f).box, g) > 0.6 for f, g in zip(frames[1:], gt[1:], strict=True))

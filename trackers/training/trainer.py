@@ -228,7 +228,8 @@ class Trainer:
             writer.writeheader()
         model.train()
         t0 = time.perf_counter()
-        step, stopped, losses = start, "schedule complete", []
+        step, losses = start, []
+        stopped = "schedule complete" if start < end else f"nothing to do: the run is already at step {start}"
         bar = tqdm(total=end, initial=start, desc=f"train {self.task.name}", unit="step", dynamic_ncols=True)
         try:
             for batch in loader:
@@ -263,7 +264,7 @@ class Trainer:
                     stopped = f"time budget ({cfg.max_minutes:g} min)"
                     break
             else:
-                if cfg.max_steps is not None and end < self.total:
+                if cfg.max_steps is not None and end < self.total and start < end:
                     stopped = f"step budget ({cfg.max_steps} steps)"
         finally:
             bar.close()
