@@ -52,7 +52,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.list:
         for name in trainable():
             d = task_for(name).defaults
-            print(f"{name:22s} batch {d.batch_size:3d}  {d.epochs:3d} epochs x {d.pairs_per_epoch} pairs  "
+            print(f"{name:26s} batch {d.batch_size:3d}  {d.epochs:3d} epochs x {d.pairs_per_epoch} pairs  "
                   f"lr {d.lr_start:.0e} -> {d.lr_end:.1e}  wd {d.weight_decay:g}  gap {d.max_frame_gap}")
         return 0
     missing = [f"--{k}" for k in ("tracker", "data", "out") if getattr(args, k) is None]

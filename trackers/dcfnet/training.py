@@ -6,7 +6,8 @@ RGB. Both features are multiplied by the cosine window (as the release's trainin
 filter on the template and responds on the search features; the loss is the squared error to the Gaussian target
 (``|| g - y ||^2`` per pair, DCFNet eq. 4; the release's ``MSELoss(size_average=False)``), back-propagated through
 the closed-form CF gradients. Schedule of the PyTorch release (``train_DCFNet.py``): batch 32, SGD momentum 0.9,
-weight decay 1e-4, learning rate log-spaced from 1e-2 to 1e-5 over 50 epochs (here per step).
+weight decay 1e-4, learning rate log-spaced from 1e-2 to 1e-5 over 50 epochs (here per step). An epoch is 100,000
+pairs: the release's epoch was its curated crop set, whose size it does not record (evalkit's choice, a flag away).
 """
 
 from __future__ import annotations
