@@ -1,7 +1,7 @@
 """Speed of every registered deep tracker on this machine, as ratios to OpenCV's KCF measured in the same run.
 
     python benchmarks/tracker_speed.py                       # all deep trackers that load (untrained where needed)
-    python benchmarks/tracker_speed.py --trackers siamfc,fdsiamfc30,fdsiamfc15 --frames 40 --threads 2
+    python benchmarks/tracker_speed.py --trackers siamfc,fdsiamfc30,fdsiamfc15 --frames 40 --threads 1
     python benchmarks/tracker_speed.py --device cuda --json speed.json
 
 For each registered tracker with a torch network (``needs_device``): construct it with its defaults; if its weights
@@ -119,7 +119,9 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=40, help="timed frames per tracker (default 40)")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=20.0, help="time budget per tracker")
-    parser.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch and OpenCV threads (default 1: stable on a shared machine; 2 threads on 2 "
+                             "busy cores oversubscribe and measured 3-6x slower here)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
