@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,15 @@ import torch
 
 from trackers.dcffnet.network import VARIANTS, DCFFNet, correlation_fusion, depthwise_correlation
 from trackers.dcffnet.train import car_targets, iou_loss
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread in this module: on a shared 2-core machine two threads oversubscribe (~40x slower here)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_stage_shapes_match_the_paper() -> None:
@@ -86,7 +96,6 @@ def test_training_smoke_loss_decreases(tmp_path: Path) -> None:
     """Stage 1 of DCFFNet (small width) on the generated demo suite: the loss falls within 24 steps (~20 s)."""
     from trackers.training import TrainConfig, Trainer, open_pairs, task_for
 
-    torch.set_num_threads(2)
     task = task_for("dcffnet", variant="cf-double", width=0.125)
     result = Trainer(task, open_pairs("demo"), TrainConfig(tmp_path / "s1", max_steps=24, batch_size=4, seed=0,
                                                            checkpoint_every=0)).run()

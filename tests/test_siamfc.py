@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,15 @@ from trackers.base import ParameterError
 from trackers.siamfc import SiamFC, SiamNet, alexnet8_layers, alexnet_layers, scaled_width
 from trackers.siamfc.network import cross_correlation
 from trackers.weights import WeightsError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread in this module: on a shared 2-core machine two threads oversubscribe (~40x slower here)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_widths_follow_the_fdsiamfc_rule() -> None:
