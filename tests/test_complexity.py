@@ -87,7 +87,6 @@ def test_complexity_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "not a deep tracker" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_compress_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from evalkit.cli import main
 

@@ -91,9 +91,8 @@ def test_stage2_freezes_all_but_the_last_two_layers_and_the_head() -> None:
     torch.testing.assert_close(net.layer2[0].bn1.running_mean, before)
 
 
-@pytest.mark.slow
 def test_training_smoke_loss_decreases(tmp_path: Path) -> None:
-    """Stage 1 of DCFFNet (small width) on the generated demo suite: the loss falls within 24 steps (~20 s)."""
+    """Stage 1 of DCFFNet (small width) on the generated demo suite: the loss falls within 24 steps (~10 s)."""
     from trackers.training import TrainConfig, Trainer, open_pairs, task_for
 
     task = task_for("dcffnet", variant="cf-double", width=0.125)
