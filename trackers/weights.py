@@ -184,7 +184,6 @@ def fetch(name: str, dest: str | os.PathLike[str] | None = None, base_url: str |
     when its sha256 matches the catalog, so a failed or corrupt download never leaves a file that looks valid. An
     existing file with the right sha256 is kept unless ``force``.
     """
-    import tempfile
     import urllib.error
     import urllib.request
 
@@ -200,12 +199,10 @@ def fetch(name: str, dest: str | os.PathLike[str] | None = None, base_url: str |
         return target
     base = base_url or os.environ.get("EVALKIT_WEIGHTS_URL")
     url = f"{base.rstrip('/')}/{entry.relpath}" if base else entry.url
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    out = os.fdopen(fd, "wb")
+    from evalkit.store import atomic_target
+
     h = hashlib.sha256()
-    try:
+    with atomic_target(target, suffix=".part") as tmp, open(tmp, "wb") as out:
         try:
             response = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - catalog or user-given URL
         except urllib.error.HTTPError as exc:
@@ -215,7 +212,7 @@ def fetch(name: str, dest: str | os.PathLike[str] | None = None, base_url: str |
         total = int(response.headers.get("Content-Length") or 0) or None
         from tqdm import tqdm
 
-        with response, out, tqdm(total=total, unit="B", unit_scale=True, desc=name, disable=not progress) as bar:
+        with response, tqdm(total=total, unit="B", unit_scale=True, desc=name, disable=not progress) as bar:
             for block in iter(lambda: response.read(1 << 16), b""):
                 out.write(block)
                 h.update(block)
@@ -226,10 +223,6 @@ def fetch(name: str, dest: str | os.PathLike[str] | None = None, base_url: str |
         if got != entry.sha256:
             raise WeightsError(f"downloaded {name} from {url} but its sha256 is {got}, expected {entry.sha256} "
                                f"({entry.source}); the file was discarded")
-        os.replace(tmp, target)
-    finally:
-        out.close()
-        tmp.unlink(missing_ok=True)
     return target
 
 

@@ -112,9 +112,4 @@ def render_html(report: Report) -> str:
 
 def write_html(report: Report, path: Path) -> None:
     """Write the page atomically."""
-    import os
-
     atomic_write_text(Path(path), render_html(report))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)  # readable like any file the user writes (the temporary file was private)

@@ -10,14 +10,13 @@ page. Long tables split across pages and repeat their header. The file is writte
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from evalkit.report.document import FigureBlock, Heading, KeyValues, PageBreak, Report, TableBlock, Text
+from evalkit.store import atomic_target
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -214,11 +213,8 @@ def write_pdf(report: Report, path: Path) -> None:
         canvas.drawRightString(w - margin, 0.9 * cm, f"page {doc.page}")
         canvas.restoreState()
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_target(Path(path)) as tmp_path:
+        tmp = str(tmp_path)
         doc = BaseDocTemplate(tmp, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin,
                               bottomMargin=margin * 1.1, title=report.title, author="evalkit",
                               subject="tracking evaluation report", creator=f"evalkit {report.stamp.get('evalkit')}")
@@ -252,10 +248,3 @@ def write_pdf(report: Report, path: Path) -> None:
             elif isinstance(block, FigureBlock):
                 story.extend(_figures(block, avail, avail_height))
         doc.build(story)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
