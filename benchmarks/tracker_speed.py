@@ -5,11 +5,11 @@
     python benchmarks/tracker_speed.py --device cuda --json speed.json
 
 For each registered tracker with a torch network (``needs_device``): construct it with its defaults; if its weights
-are not available (SiamFC, DCFFNet, CFNet: none published) use seeded untrained weights instead (``random_init=true``,
-or ``weights=init:0`` for the correlation-filter trackers; speed does not depend on the values; the table says
-which). DCFFNet's four ablation variants are measured separately. Each tracker is initialised on frame 0 of a real
-OTB sequence (``$EVALKIT_SHARED/data/sequences``, else synthetic frames), warmed up, then ``update()`` is timed over
-``--frames`` frames (at least 3 and at most ``--max-seconds`` per tracker). Printed per tracker:
+are not available (SiamFC, DCFFNet, CFNet: none published) use seeded untrained weights instead (``random_init=true``;
+speed does not depend on the values; the table says which). DCFFNet's four ablation variants are measured
+separately. Each tracker is initialised on frame 0 of a real OTB sequence (``$EVALKIT_SHARED/data/sequences``, else
+synthetic frames), warmed up, then ``update()`` is timed over ``--frames`` frames (at least 3 and at most
+``--max-seconds`` per tracker). Printed per tracker:
 
 - FPS and the ratio to KCF (OpenCV contrib, its defaults) timed on the same frames in the same process, before and
   after the deep trackers (their mean is the baseline; the drift between the two is printed);
@@ -101,14 +101,9 @@ def build(name: str, params: dict[str, str], device: str) -> tuple[Any, str]:
         tracker.load(device)
         return tracker, "released" if getattr(cls, "catalog_name", None) else "given"
     except WeightsError:
-        fields = getattr(cls.Params, "__dataclass_fields__", {})
-        if "random_init" in fields:  # the Siamese trackers' switch
-            untrained = {"random_init": "true"}
-        elif "weights" in fields:  # the correlation-filter trackers' convention: weights=init:SEED
-            untrained = {"weights": "init:0"}
-        else:
+        if "random_init" not in getattr(cls.Params, "__dataclass_fields__", {}):
             raise
-        tracker = cls.from_mapping({**params, **untrained})
+        tracker = cls.from_mapping({**params, "random_init": "true"})
         tracker.load(device)
         return tracker, "untrained"
 
