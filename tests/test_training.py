@@ -166,6 +166,28 @@ def test_trainer_checkpoints_and_resumes_exactly(tmp_path: Path) -> None:
         Trainer(_ToyTask(), _NoPairs(), TrainConfig(tmp_path / "b", max_steps=31, seed=1)).run()
 
 
+def test_data_parallel_loss_plumbing() -> None:
+    """Multi-GPU: the task's loss wrapped as a module (what DataParallel replicates) equals the task's loss and its
+    gradient; on a machine without several GPUs the trainer computes the loss directly."""
+    from trackers.training.trainer import data_parallel_loss, task_loss_module
+
+    task = _ToyTask()
+    torch.manual_seed(0)
+    model = task.build_model()
+    rng = np.random.default_rng(0)
+    samples = [task.transform(None, rng) for _ in range(8)]
+    batch = {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
+    direct = task.loss(model, batch)
+    (g_direct,) = torch.autograd.grad(direct, model.weight)
+    wrapped = torch.nn.DataParallel(task_loss_module(task, model), device_ids=[])(batch).mean()  # no GPU: pass-through
+    (g_wrapped,) = torch.autograd.grad(wrapped, model.weight)
+    assert torch.allclose(direct, wrapped) and torch.allclose(g_direct, g_wrapped)
+    # the replicas' losses are means over equal slices, so their mean is the batch mean
+    halves = [task.loss(model, {k: v[i:i + 4] for k, v in batch.items()}) for i in (0, 4)]
+    assert torch.allclose(torch.stack(halves).mean(), direct)
+    assert torch.equal(data_parallel_loss(task, model, "cpu", gpus=4)(batch), direct)  # CPU: never replicated
+
+
 # --- smoke runs of the real tasks: a fixed pair, so the loss must fall ---
 
 class _FixedPair(PairSampler):

@@ -39,6 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes (default 0)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--gpus", type=int, help="CUDA devices to split each batch over (torch DataParallel; default: all "
+                                            "visible ones)")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="STEPS")
     p.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds checkpoints")
     p.set_defaults(handler=run_train)
@@ -68,7 +70,8 @@ def run_train(args: argparse.Namespace) -> int:
                          device=args.device, amp=not args.no_amp, checkpoint_every=args.checkpoint_every,
                          batch_size=args.batch_size, lr_start=args.lr, lr_end=args.lr_end,
                          schedule_steps=args.schedule_steps, max_frame_gap=args.max_frame_gap,
-                         num_workers=args.workers, threads=args.threads, resume=not args.no_resume, data=args.data)
+                         num_workers=args.workers, threads=args.threads, gpus=args.gpus, resume=not args.no_resume,
+                         data=args.data)
     print(f"training {task.name} on {sampler.description}: {len(sampler)} tracks, {sampler.n_frames()} frames")
     result = Trainer(task, sampler, config).run()
     rows = read_loss_log(result.log)

@@ -11,7 +11,9 @@ Every file is written to a temporary name and renamed, so a killed run never lea
 
 Determinism: sample ``k`` (over the whole run) is drawn with ``numpy.random.default_rng([seed, k])``, so a resumed run
 sees exactly the pairs the uninterrupted run would have seen, whatever the number of DataLoader workers. On CUDA the
-loss runs under ``torch.autocast`` (float16) with a ``GradScaler``; on CPU in float32.
+loss runs under ``torch.autocast`` (float16) with a ``GradScaler``; on CPU in float32. With several GPUs each batch is
+split over them by ``torch.nn.DataParallel`` around the task's loss (``--gpus N``; any task works, since each replica
+runs ``task.loss`` on its slice); BatchNorm statistics are then per replica, as DataParallel does.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class TrainConfig:
     max_frame_gap: int | None = None
     num_workers: int = 0
     threads: int | None = None  # torch CPU threads (None: leave torch's default)
+    gpus: int | None = None  # CUDA devices for data parallelism (None: every visible one; 1: no replication)
     resume: bool = True
     data: str = ""  # the --data spec, recorded in train.json
 
@@ -96,6 +99,35 @@ def read_loss_log(path: Path) -> list[dict[str, float]]:
     """The rows of a ``loss.csv`` as floats (for curves and reports)."""
     with open(path, newline="") as f:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def task_loss_module(task: TrainTask, model: Any) -> Any:
+    """A module whose forward is the task's loss, so ``torch.nn.DataParallel`` can replicate any task: each replica
+    runs ``task.loss`` on its slice of the batch, whatever submodules of the network the task calls."""
+    import torch
+
+    class TaskLoss(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, batch: dict[str, Any]) -> Any:
+            return task.loss(self.model, batch).reshape(1)
+
+    return TaskLoss()
+
+
+def data_parallel_loss(task: TrainTask, model: Any, device: str, gpus: int | None = None) -> Any:
+    """``batch -> loss``: the task's loss, split over ``gpus`` CUDA devices with ``torch.nn.DataParallel`` when more
+    than one is used (None: all visible ones), else computed directly."""
+    import torch
+
+    available = torch.cuda.device_count() if torch.device(device).type == "cuda" else 0
+    n = available if gpus is None else min(gpus, available)
+    if n <= 1:
+        return lambda batch: task.loss(model, batch)
+    parallel = torch.nn.DataParallel(task_loss_module(task, model), device_ids=list(range(n)))
+    return lambda batch: parallel(batch).mean()
 
 
 class _PairDataset:
@@ -180,6 +212,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed % (2**32))
         model = self.task.build_model().to(device)
+        loss_of = data_parallel_loss(self.task, model, device, cfg.gpus)
         groups = getattr(self.task, "param_groups", None)
         params = groups(model) if callable(groups) else model.parameters()
         opt = torch.optim.SGD(params, lr=self.sched.lr_start, momentum=self.sched.momentum,
@@ -223,7 +256,7 @@ class Trainer:
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
                 opt.zero_grad(set_to_none=True)
                 with torch.autocast(device_type=dev_type, dtype=torch.float16, enabled=use_amp):
-                    loss = self.task.loss(model, batch)
+                    loss = loss_of(batch)
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     raise EvalkitError(f"training {self.task.name}: the loss became {value} at step {step + 1} "
