@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
@@ -60,3 +61,15 @@ def shared_dir() -> Path:
     if not path.is_dir():
         missing_requirement(f"reference data folder {path} not found (set EVALKIT_SHARED to its location)")
     return path
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one CPU thread for the test: on a shared 2-core machine two threads oversubscribe, and multi-threaded
+    FFTs of tiny arrays stalled (up to 100x slower). Use with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -3,8 +3,6 @@ against a direct solve, translation recovery (MOSSE behaviour), windows and CFNe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -22,14 +20,7 @@ from trackers.common.cf_layer import (
 )
 from trackers.common.windows import circular_offsets, cosine_window, gaussian_label, peak_offset
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """One torch thread: on a shared, loaded CPU, multi-threaded FFTs of tiny arrays stall (100x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
 
 
 SHAPES = [(1, 1, 6, 5), (1, 3, 7, 7), (2, 1, 8, 6), (3, 4, 6, 9)]  # single/multi-channel, batches, odd/even sizes

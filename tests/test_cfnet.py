@@ -3,7 +3,6 @@ release, loading trained weights into the tracker with one flag, the untrained (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +11,7 @@ import torch
 
 from trackers.weights import WeightsError
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """One torch thread: on a shared, loaded CPU, multi-threaded FFTs of tiny arrays stall (100x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
 
 
 @pytest.mark.parametrize(("variant", "template"), [("cfnet-conv1", 30), ("cfnet-conv2", 25), ("cfnet-conv5", 17),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,7 @@ import torch
 from trackers.common.complexity import count_flops, measure_tracker, network_size
 from trackers.siamfc import SiamNet, alexnet_layers
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    """One torch thread in this module: on a shared 2-core machine two threads oversubscribe (~40x slower here)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
 
 
 def _published_t3(shared_dir: Path) -> dict[str, dict[str, float]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +11,7 @@ import torch
 from trackers.dcffnet.network import VARIANTS, DCFFNet, correlation_fusion, depthwise_correlation
 from trackers.dcffnet.train import car_targets, iou_loss
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    """One torch thread in this module: on a shared 2-core machine two threads oversubscribe (~40x slower here)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
 
 
 def test_stage_shapes_match_the_paper() -> None:

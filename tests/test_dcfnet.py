@@ -3,7 +3,6 @@ the tracker on real frames, and the raw-pixel DCF on a translating texture."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,14 +11,7 @@ import torch
 
 from trackers.weights import WeightsError
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """One torch thread: on a shared, loaded CPU, multi-threaded FFTs of tiny arrays stall (100x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +13,7 @@ from trackers.siamfc import SiamFC, SiamNet, alexnet8_layers, alexnet_layers, sc
 from trackers.siamfc.network import cross_correlation
 from trackers.weights import WeightsError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    """One torch thread in this module: on a shared 2-core machine two threads oversubscribe (~40x slower here)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
 
 
 def test_widths_follow_the_fdsiamfc_rule() -> None:

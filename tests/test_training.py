@@ -4,7 +4,6 @@ CFNet and DCFNet tasks whose loss must go down."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,7 @@ from trackers.training import Pair, PairSampler, TrainConfig, TrainDefaults, Tra
 from trackers.training.losses import balanced_logistic_loss, logistic_labels, response_regression_loss
 from trackers.training.samplers import open_pairs
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """One torch thread: on a shared, loaded CPU, multi-threaded FFTs of tiny arrays stall (100x slower here)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
 
 
 def test_learning_rate_is_geometric() -> None:
