@@ -16,20 +16,11 @@ from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 
 from evalkit import __version__
+from evalkit.commands import csv_list as _csv_list
+from evalkit.commands import rename_pair as _rename
 from evalkit.config import load_config
 from evalkit.errors import EvalkitError
 from evalkit.registry import PROFILES, SUITES
-
-
-def _csv_list(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _rename(text: str) -> tuple[str, str]:
-    old, sep, new = text.partition("=")
-    if not sep or not old or not new:
-        raise argparse.ArgumentTypeError(f"expected OLD=NEW, got {text!r}")
-    return old, new
 
 
 def _interval(text: str) -> tuple[int, int]:
@@ -144,8 +135,8 @@ def _add_statistics_options(p: argparse.ArgumentParser) -> None:
 
 def _load_for_scoring(args: argparse.Namespace) -> tuple[object, list[object], object]:
     """Suite, result sets and profile named by the common scoring options."""
+    from evalkit.commands.table import load_result_sets
     from evalkit.datasets import load_suite
-    from evalkit.results import discover_results
 
     cfg = load_config(args.config)
     SUITES.get(args.suite)  # unknown names fail here, with suggestions
@@ -155,8 +146,8 @@ def _load_for_scoring(args: argparse.Namespace) -> tuple[object, list[object], o
                            f"evalkit.toml")
     profile = PROFILES.get(args.profile or cfg.profile)
     suite = load_suite(args.suite, root, args.sequences)
-    renames = dict(args.rename)
-    sets = [rs for path in args.results for rs in discover_results(path, renames)]
+    # several stored runs of one tracker (a --param change) are told apart as name[key=value] (evalkit table's loader)
+    sets = load_result_sets(args.results, args.rename)
     return suite, sets, profile
 
 

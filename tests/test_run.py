@@ -69,6 +69,12 @@ def test_changed_parameter_never_reuses_results(shared_dir: Path, tmp_path: Path
     rc, _, err = run_json([*base, "--param", "kcf.detect_thresh=0.3"], capsys)
     assert rc == 0 and "reused" not in err
     assert len(list((tmp_path / "res" / "otb100" / "ope").glob("kcf@*"))) == 2
+    # scoring the whole store tells the two apart by the parameter in which they differ, and --rename names them
+    rc = main(["score", "--suite", "otb100", "--data-root", str(shared_dir / "data" / "sequences"), "--results",
+               str(tmp_path / "res"), "--sequences", "Crossing", "--format", "json", "--bootstrap", "0",
+               "--rename", "kcf[detect_thresh=0.3]=KCF-0.3"])
+    assert rc == 0
+    assert set(json.loads(capsys.readouterr().out)["trackers"]) == {"kcf[detect_thresh=None]", "KCF-0.3"}
 
 
 def _read_boxes(folder: Path) -> dict[str, str]:

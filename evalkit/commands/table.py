@@ -20,18 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from evalkit.commands import csv_list as _csv_list
+from evalkit.commands import rename_pair as _rename
 from evalkit.errors import EvalkitError
-
-
-def _csv_list(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _rename(text: str) -> tuple[str, str]:
-    old, sep, new = text.rpartition("=")  # the last '=': variant labels such as kcf[detect_thresh=0.3] hold one
-    if not sep or not old or not new:
-        raise argparse.ArgumentTypeError(f"expected OLD=NEW, got {text!r}")
-    return old, new
 
 
 def add_table_inputs(p: argparse.ArgumentParser, results_required: bool = True) -> None:
@@ -74,14 +65,17 @@ def config_roots(config: Path | None) -> dict[str, Path]:
 
 
 def _discover(path: Path, renames: dict[str, str]) -> list[Any]:
-    """Result sets under ``path``; a folder of several runs of one tracker (an evalkit store's ``<tracker>@<fp>``
-    folders: the variants of an ablation) is read folder by folder instead of being refused."""
+    """Result sets under ``path``; a folder holding several runs of one tracker (an evalkit store's ``<tracker>@<fp>``
+    folders: the variants of an ablation, or a run before and after a ``--param`` change) is read store folder by store
+    folder instead of being refused."""
     from evalkit.results import discover_results
 
     try:
         return discover_results(path, renames)
     except EvalkitError as exc:
-        children = sorted(d for d in Path(path).iterdir() if d.is_dir() and (d / "run.json").is_file())
+        root = Path(path)  # the store root (<suite>/<protocol>/<tracker>@<fp>), a protocol folder, or one tracker's
+        children = sorted({m.parent for pattern in ("*/run.json", "*/*/run.json", "*/*/*/run.json")
+                           for m in root.glob(pattern)})
         if "several places" not in str(exc) or len(children) < 2:
             raise
         return [rs for child in children for rs in discover_results(child, renames)]

@@ -20,11 +20,8 @@ import json
 import sys
 from pathlib import Path
 
+from evalkit.commands import csv_list as _csv_list
 from evalkit.errors import EvalkitError
-
-
-def _csv_list(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
