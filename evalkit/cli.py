@@ -338,7 +338,8 @@ def _tracker_specs(names: list[str], params: list[str]) -> list[object]:
     for ref in names:
         cls = tracker_class(ref)
         name = getattr(cls, "name", "") or ref
-        specs.append(TrackerSpec(ref, name, tuple(sorted(overrides.pop(name.lower(), {}).items()))))
+        given = {**overrides.pop(name.lower(), {}), **overrides.pop(ref.lower(), {})}  # by name or alias used
+        specs.append(TrackerSpec(ref, name, tuple(sorted(given.items()))))
     if overrides:
         raise EvalkitError(f"--param names trackers that are not run: {', '.join(sorted(overrides))}")
     return specs
@@ -462,10 +463,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
         from evalkit.registry import TRACKERS, _load_entry_points, tracker_class
 
         _load_entry_points()
+        width = max(len(n) for n in TRACKERS.names())
         for name in TRACKERS.names():
             cls = tracker_class(name)
             doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-            print(f"{name:12s} {doc}")
+            alias = f" (alias of {cls.name})" if getattr(cls, "name", name) != name else ""
+            print(f"{name:{width}s}  {doc}{alias}")
     elif args.what == "suites":
         print("\n".join(SUITES.names()))
     else:
@@ -484,6 +487,11 @@ def main(argv: SequenceABC[str] | None = None) -> int:
     except EvalkitError as exc:
         print(f"evalkit: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `evalkit list trackers | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -136,6 +136,7 @@ for _name, _target in {
 for _name, _target in {
     "cfnet-conv1": "trackers.cfnet.tracker:CFNetConv1",
     "cfnet-conv2": "trackers.cfnet.tracker:CFNetConv2",
+    "cfnet": "trackers.cfnet.tracker:CFNetConv2",  # alias: the paper's headline real-time variant
     "cfnet-conv5": "trackers.cfnet.tracker:CFNetConv5",
     "baseline-conv5": "trackers.cfnet.tracker:BaselineConv5",
     "baseline-cf-conv3": "trackers.cfnet.tracker:BaselineCFConv3",
@@ -148,6 +149,7 @@ for _name, _target in {
     "dcfnet-conv1-dilation": "trackers.dcfnet.training:dcfnet_conv1_dilation_task",
     "cfnet-conv1": "trackers.cfnet.training:cfnet_conv1_task",
     "cfnet-conv2": "trackers.cfnet.training:cfnet_conv2_task",
+    "cfnet": "trackers.cfnet.training:cfnet_conv2_task",
     "cfnet-conv5": "trackers.cfnet.training:cfnet_conv5_task",
     "baseline-conv5": "trackers.cfnet.training:baseline_conv5_task",
     "baseline-cf-conv3": "trackers.cfnet.training:baseline_cf_conv3_task",

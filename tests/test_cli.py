@@ -107,3 +107,13 @@ def test_console_script_runs() -> None:
     proc = subprocess.run([sys.executable, "-m", "evalkit.cli", "--version"], capture_output=True, text=True,
                           check=True)
     assert proc.stdout.startswith("evalkit ")
+
+
+def test_cfnet_alias_takes_parameters_by_either_name() -> None:
+    """`cfnet` is CFNet-conv2 (the brief's main command uses it); --param works with the alias or the name."""
+    from evalkit.cli import _tracker_specs
+
+    [spec] = _tracker_specs(["cfnet"], ["cfnet.random_init=true"])
+    assert spec.name == "cfnet-conv2" and dict(spec.params) == {"random_init": "true"}
+    [spec] = _tracker_specs(["cfnet"], ["cfnet-conv2.init_seed=3"])
+    assert dict(spec.params) == {"init_seed": "3"}
