@@ -50,6 +50,9 @@ class MultistartReport:
     n_suite_sequences: int
     trackers: dict[str, MultistartTrackerScore]
     protocol: str = PROTOCOL
+    eao_low: int = VOT2020.eao_low
+    eao_high: int = VOT2020.eao_high
+    longest_run: int = 0  # frames of the longest anchor run scored (EAO needs runs of eao_low frames and more)
 
     def as_json(self) -> dict[str, object]:
         """``{"suite", "protocol", "partial", "trackers": {name: {accuracy, robustness, eao, n_sequences, n_runs}}}``"""
@@ -133,4 +136,6 @@ def score_multistart(suite: Suite, result_sets: SequenceABC[ResultSet], rules: M
         score = aggregate(per_seq.values(), rules) if per_seq else None
         trackers[rs.tracker] = MultistartTrackerScore(rs.tracker, score, per_seq, problems, unscored)
     partial = suite.is_partial or any(t.unscored for t in trackers.values())
-    return MultistartReport(suite.name, partial, len(suite), trackers)
+    longest = max((s.n_frames for s in suite), default=0)
+    return MultistartReport(suite.name, partial, len(suite), trackers, eao_low=rules.eao_low,
+                            eao_high=rules.eao_high, longest_run=longest)

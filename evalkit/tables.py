@@ -234,7 +234,12 @@ def format_multistart_table(report: MultistartReport) -> str:
         s = report.trackers[name].score
         rows.append([name, "-", "-", "-", "0", "0"] if s is None else
                     [name, _fmt(s.eao), _fmt(s.accuracy), _fmt(s.robustness), str(s.n_sequences), str(s.n_runs)])
-    return f"{title}\n{_render(header, rows)}"
+    note = ""
+    scored = [t.score for t in report.trackers.values() if t.score is not None]
+    if scored and report.longest_run and report.longest_run <= report.eao_low:
+        note = (f"\nEAO averages the expected overlap of runs {report.eao_low}-{report.eao_high} frames long; the "
+                f"longest anchor run here has {report.longest_run} frames, so the EAO column carries no information")
+    return f"{title}\n{_render(header, rows)}{note}"
 
 
 def format_any(report: ScoreReport | VotReport | MultistartReport) -> str:

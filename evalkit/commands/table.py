@@ -81,6 +81,17 @@ def _discover(path: Path, renames: dict[str, str]) -> list[Any]:
         return [rs for child in children for rs in discover_results(child, renames)]
 
 
+def _store_protocol(rs: Any) -> str | None:
+    """The protocol an evalkit store folder's ``run.json`` records (None for other layouts)."""
+    import json
+
+    meta = Path(rs.source) / "run.json"
+    try:
+        return str(json.loads(meta.read_text()).get("protocol")) if meta.is_file() else None
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def _variant_label(rs: Any, others: list[Any]) -> str:
     """``name[key=value,...]`` from the run.json parameters in which this set differs from the others of its name,
     else ``name@<fingerprint>`` (the store folder's suffix)."""
@@ -115,6 +126,12 @@ def load_result_sets(paths: list[Path], renames: list[tuple[str, str]]) -> list[
         by_name.setdefault(rs.tracker.lower(), []).append(rs)
     for group in by_name.values():
         if len(group) > 1:
+            protocols = {_store_protocol(rs) for rs in group}
+            if len(protocols) > 1:  # one tracker's runs under several protocols: not variants to tell apart
+                folders = sorted({str(Path(rs.source).parent) for rs in group})
+                raise EvalkitError(f"tracker {group[0].tracker!r} has results of several protocols "
+                                   f"({', '.join(sorted(p or '?' for p in protocols))}) under the --results folder; "
+                                   f"point --results at one protocol's folder: {' or '.join(folders)}")
             labels = [_variant_label(rs, [o for o in group if o is not rs]) for rs in group]
             for rs, label in zip(group, labels, strict=True):
                 rs.tracker = user.get(label, label)
