@@ -147,7 +147,7 @@ def _load_for_scoring(args: argparse.Namespace) -> tuple[object, list[object], o
     profile = PROFILES.get(args.profile or cfg.profile)
     suite = load_suite(args.suite, root, args.sequences)
     # several stored runs of one tracker (a --param change) are told apart as name[key=value] (evalkit table's loader)
-    sets = load_result_sets(args.results, args.rename)
+    sets = load_result_sets(args.results, args.rename, protocol=protocol_for(args.suite, args.protocol))
     return suite, sets, profile
 
 

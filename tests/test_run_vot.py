@@ -201,3 +201,25 @@ def test_score_vot2018_command(shared_dir: Path, capsys: pytest.CaptureFixture[s
     assert "EAO interval [100, 356]" in table and "occlusion" in table
     row = next(line for line in table.splitlines() if line.startswith("LightTrack"))
     assert row.split()[1:5] == ["0.418", "0.529", "0.633", "38"]
+
+
+def test_one_store_two_protocols(vot_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A store holding KCF's supervised and multistart runs: `score` picks the protocol's folders; `report` says
+    which folder to point at instead of mixing them."""
+    monkeypatch.chdir(tmp_path)
+    res = str(tmp_path / "res")
+    base = ["--trackers", "kcf", "--suite", "vot2018", "--data-root", str(vot_root), "--sequences", "ants1",
+            "--results-dir", res]
+    _, supervised = _run(base, capsys)
+    _, multistart = _run([*base, "--protocol", "vot-multistart"], capsys)
+    common = ["score", "--suite", "vot2018", "--data-root", str(vot_root), "--sequences", "ants1", "--results", res,
+              "--format", "json"]
+    assert main(common) == 0
+    assert json.loads(capsys.readouterr().out)["trackers"] == supervised["runs"][0]["trackers"]
+    assert main([*common, "--protocol", "vot-multistart"]) == 0
+    assert json.loads(capsys.readouterr().out)["trackers"] == multistart["runs"][0]["trackers"]
+    assert main(["report", "--data-root", f"vot2018={vot_root}", "--results", res, "--sequences", "ants1",
+                 "--out", str(tmp_path / "r.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "several protocols (vot-multistart, vot-supervised)" in err and "vot-supervised" in err

@@ -112,15 +112,18 @@ def _variant_label(rs: Any, others: list[Any]) -> str:
     return f"{rs.tracker}@{Path(rs.source).name.rpartition('@')[2] or Path(rs.source).name}"
 
 
-def load_result_sets(paths: list[Path], renames: list[tuple[str, str]]) -> list[Any]:
+def load_result_sets(paths: list[Path], renames: list[tuple[str, str]], protocol: str | None = None) -> list[Any]:
     """Every result set under the ``--results`` folders, the built-in name map applied, then ``--rename``.
 
     Several stored runs of one tracker with different parameters (an ablation by ``--param``) are told apart as
-    ``name[key=value]`` (the parameters in which they differ), which ``--rename`` can map to the printed names:
+    ``name[key=value]`` (the parameters in which they differ), which ``--rename`` can map to the printed names.
+    With ``protocol``, store folders recorded under another protocol are left out. Example:
     ``--rename "dcffnet[variant=cf-1st]=CF-1st"``. One tracker name may appear once.
     """
     user = dict(renames)
     sets = [rs for path in paths for rs in _discover(path, user)]  # archive names mapped, then --rename
+    if protocol is not None:  # evalkit store folders of other protocols are not these results
+        sets = [rs for rs in sets if _store_protocol(rs) in (None, protocol)]
     by_name: dict[str, list[Any]] = {}
     for rs in sets:
         by_name.setdefault(rs.tracker.lower(), []).append(rs)
