@@ -176,6 +176,12 @@ def run_report(args: argparse.Namespace) -> int:
         raise EvalkitError(f"--out {args.out}: pass --format pdf or html, or name the file .pdf or .html")
     roots = parse_data_roots(args.data_root) or config_roots(args.config)  # the command line, else configuration
     sets = load_result_sets(args.results, args.rename)
+    from evalkit.commands.table import store_protocol
+
+    multistart = [rs.tracker for rs in sets if store_protocol(rs) == "vot-multistart"]
+    if multistart:  # anchor runs have no section in the report yet: say so rather than "no run found"
+        raise EvalkitError(f"{', '.join(multistart)}: VOT multistart results have no report section yet; "
+                           f"`evalkit score --protocol vot-multistart` prints their A / R / EAO")
     if args.trackers:
         wanted = {t.lower() for t in args.trackers}
         unknown = wanted - {rs.tracker.lower() for rs in sets}

@@ -81,7 +81,7 @@ def _discover(path: Path, renames: dict[str, str]) -> list[Any]:
         return [rs for child in children for rs in discover_results(child, renames)]
 
 
-def _store_protocol(rs: Any) -> str | None:
+def store_protocol(rs: Any) -> str | None:
     """The protocol an evalkit store folder's ``run.json`` records (None for other layouts)."""
     import json
 
@@ -123,13 +123,13 @@ def load_result_sets(paths: list[Path], renames: list[tuple[str, str]], protocol
     user = dict(renames)
     sets = [rs for path in paths for rs in _discover(path, user)]  # archive names mapped, then --rename
     if protocol is not None:  # evalkit store folders of other protocols are not these results
-        sets = [rs for rs in sets if _store_protocol(rs) in (None, protocol)]
+        sets = [rs for rs in sets if store_protocol(rs) in (None, protocol)]
     by_name: dict[str, list[Any]] = {}
     for rs in sets:
         by_name.setdefault(rs.tracker.lower(), []).append(rs)
     for group in by_name.values():
         if len(group) > 1:
-            protocols = {_store_protocol(rs) for rs in group}
+            protocols = {store_protocol(rs) for rs in group}
             if len(protocols) > 1:  # one tracker's runs under several protocols: not variants to tell apart
                 folders = sorted({str(Path(rs.source).parent) for rs in group})
                 raise EvalkitError(f"tracker {group[0].tracker!r} has results of several protocols "
