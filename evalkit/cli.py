@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 
@@ -117,8 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     for module in COMMAND_MODULES:
-        importlib.import_module(module).add_parser(sub)
+        try:
+            importlib.import_module(module).add_parser(sub)
+        except ImportError as exc:  # one broken command (a missing optional package) must not take down the others
+            name = module.rpartition(".")[2].replace("_", "-")
+            broken = sub.add_parser(name, help=f"(unavailable: {exc})")
+            broken.set_defaults(handler=_unavailable(name, exc))
     return parser
+
+
+def _unavailable(name: str, exc: ImportError) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        raise EvalkitError(f"evalkit {name} is unavailable: {exc} (reinstall evalkit: make install)")
+    return handler
 
 
 # Command modules added to the parser, in help order.

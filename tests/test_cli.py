@@ -117,3 +117,15 @@ def test_cfnet_alias_takes_parameters_by_either_name() -> None:
     assert spec.name == "cfnet-conv2" and dict(spec.params) == {"random_init": "true"}
     [spec] = _tracker_specs(["cfnet"], ["cfnet-conv2.init_seed=3"])
     assert dict(spec.params) == {"init_seed": "3"}
+
+
+def test_a_broken_command_module_leaves_the_others_working(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A command module that cannot be imported shows as unavailable; every other command still works."""
+    import evalkit.cli as cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "evalkit.commands.no_such_command"])
+    assert cli.main(["list", "profiles"]) == 0
+    capsys.readouterr()
+    assert cli.main(["no-such-command"]) == 2
+    assert "unavailable" in capsys.readouterr().err
