@@ -38,7 +38,15 @@ import torch
 from numpy.typing import NDArray
 
 from trackers.base import Prediction, Tracker
-from trackers.common.crops import context_size, crop_and_resize, crop_pyramid, mean_colour, scale_factors
+from trackers.common.crops import (
+    box_to_center,
+    center_to_box,
+    context_size,
+    crop_and_resize,
+    crop_pyramid,
+    mean_colour,
+    scale_factors,
+)
 from trackers.weights import WeightsError, pick_device, resolve_weights, sha256_of
 
 
@@ -190,9 +198,8 @@ class CFNetTracker(Tracker):
     @torch.no_grad()
     def initialize(self, frame: NDArray[np.uint8], box: NDArray[np.float64]) -> None:
         """Compute the first template around ``box``."""
-        b = np.asarray(box, dtype=np.float64)
-        self.center = np.array([b[0] + (b[2] - 1) / 2, b[1] + (b[3] - 1) / 2])
-        self.size = np.maximum(b[2:4], 1.0)
+        self.center, size = box_to_center(box)
+        self.size = np.maximum(size, 1.0)
         self.colour = mean_colour(frame)
         self.s_z = context_size(self.size, self.params.context)
         self.s_x = self.s_z * self.params.region_scale
@@ -231,9 +238,7 @@ class CFNetTracker(Tracker):
             self.template = (1 - p.template_lr) * self.template + p.template_lr * new
             self.s_z = float(np.clip((1 - p.scale_lr) * self.s_z + p.scale_lr * self.s_z * scale, *self.limits_z))
         self.size = (1 - p.scale_lr) * self.size + p.scale_lr * self.size * scale
-        box = np.array([self.center[0] - (self.size[0] - 1) / 2, self.center[1] - (self.size[1] - 1) / 2,
-                        self.size[0], self.size[1]])
-        return Prediction(box, score=float(best_peak))
+        return Prediction(center_to_box(self.center, self.size), score=float(best_peak))
 
 
 class CFNetConv1(CFNetTracker):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from trackers.common.crops import context_size, crop_and_resize, mean_colour
+from trackers.common.crops import box_to_center, context_size, crop_and_resize, mean_colour
 from trackers.training.losses import balanced_logistic_loss, logistic_labels
 from trackers.training.samplers import Pair
 from trackers.training.task import TrainDefaults
@@ -37,10 +37,6 @@ def colour_offset(image: NDArray[np.uint8], rng: np.random.Generator, strength: 
     cov = np.cov(pixels, rowvar=False) + 1e-6 * np.eye(3)
     vals, vecs = np.linalg.eigh(cov)
     return (vecs @ (strength * np.sqrt(np.maximum(vals, 0)) * rng.standard_normal(3))).astype(np.float32)
-
-
-def _centre(box: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.array([box[0] + (box[2] - 1) / 2, box[1] + (box[3] - 1) / 2])
 
 
 class CFNetTask:
@@ -70,7 +66,8 @@ class CFNetTask:
               rng: np.random.Generator) -> NDArray[np.float32]:
         if self.stretch:
             region *= 1 + self.stretch * rng.uniform(-1, 1)
-        patch = crop_and_resize(image, _centre(box), region, out, padding=mean_colour(image)).astype(np.float32)
+        centre, _ = box_to_center(box)
+        patch = crop_and_resize(image, centre, region, out, padding=mean_colour(image)).astype(np.float32)
         if self.colour:
             patch = np.clip(patch - colour_offset(image, rng), 0, 255)
         return np.ascontiguousarray(patch.transpose(2, 0, 1))

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from trackers.base import Prediction, Tracker
 from trackers.common.cf_layer import cf_blend, cf_detect, cf_learn, dcfnet_lambda
-from trackers.common.crops import crop_pyramid, scale_factors
+from trackers.common.crops import box_to_center, center_to_box, crop_pyramid, scale_factors
 from trackers.common.windows import circular_offsets, cosine_window, gaussian_label
 from trackers.weights import WeightsError, pick_device, resolve_weights, sha256_of
 
@@ -102,9 +102,8 @@ class DCFTrackerBase(Tracker):
     @torch.no_grad()
     def initialize(self, frame: NDArray[np.uint8], box: NDArray[np.float64]) -> None:
         """Learn the first filter on the target at ``box``."""
-        b = np.asarray(box, dtype=np.float64)
-        self.center = np.array([b[0] + (b[2] - 1) / 2, b[1] + (b[3] - 1) / 2])
-        self.size = np.maximum(b[2:4], 1.0)
+        self.center, size = box_to_center(box)
+        self.size = np.maximum(size, 1.0)
         img_wh = np.array([frame.shape[1], frame.shape[0]], dtype=np.float64)
         self.min_size = np.maximum(self.params.min_scale_factor * self.size, 4.0)
         self.max_size = np.maximum(np.minimum(img_wh, self.params.max_scale_factor * self.size), self.min_size)
@@ -126,9 +125,7 @@ class DCFTrackerBase(Tracker):
         self.center = self.center + shift * windows[best] / p.crop_size
         self.size = np.clip(windows[best] / (1 + p.padding), self.min_size, self.max_size)
         self.model = cf_blend(self.model, self._learn(frame), p.interp_factor)
-        box = np.array([self.center[0] - (self.size[0] - 1) / 2, self.center[1] - (self.size[1] - 1) / 2,
-                        self.size[0], self.size[1]])
-        return Prediction(box, score=float(peaks[best]))
+        return Prediction(center_to_box(self.center, self.size), score=float(peaks[best]))
 
 
 class DCFNet(DCFTrackerBase):

@@ -19,7 +19,7 @@ import torch
 from numpy.typing import NDArray
 
 from trackers.common.cf_layer import dcf_response, dcfnet_lambda
-from trackers.common.crops import crop_and_resize
+from trackers.common.crops import box_to_center, crop_and_resize
 from trackers.common.windows import cosine_window, gaussian_label
 from trackers.training.losses import response_regression_loss
 from trackers.training.samplers import Pair
@@ -51,8 +51,8 @@ class DCFNetTask:
     def _crop(self, image: NDArray[np.uint8], box: NDArray[np.float64]) -> NDArray[np.float32]:
         from trackers.dcfnet.network import RGB_MEAN
 
-        centre = np.array([box[0] + (box[2] - 1) / 2, box[1] + (box[3] - 1) / 2])
-        patch = crop_and_resize(image, centre, box[2:4] * (1 + self.padding), self.crop_size, padding=0.0)
+        centre, size = box_to_center(box)
+        patch = crop_and_resize(image, centre, size * (1 + self.padding), self.crop_size, padding=0.0)
         patch = patch.astype(np.float32) - np.asarray(RGB_MEAN, dtype=np.float32)
         return np.ascontiguousarray(patch.transpose(2, 0, 1))
 
