@@ -49,10 +49,8 @@ class BandLRN(nn.Module):
     def __init__(self, channels: int, size: int = 5, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
         super().__init__()
         idx = torch.arange(channels)
-        band = ((idx[:, None] - idx[None, :]).abs() <= size // 2).float()
-        if size % 2 == 0:  # torch pads size//2 before and (size-1)//2 after
-            band = ((idx[None, :] - idx[:, None] >= -(size // 2)) & (idx[None, :] - idx[:, None] <= (size - 1) // 2))
-            band = band.float()
+        d = idx[None, :] - idx[:, None]  # input channel minus output channel
+        band = ((d >= -(size // 2)) & (d <= (size - 1) // 2)).float()  # torch: size//2 before, (size-1)//2 after
         self.register_buffer("band", (band * (alpha / size)).reshape(channels, channels, 1, 1), persistent=False)
         self.register_buffer("k", torch.full((channels,), float(k)), persistent=False)  # added as the conv's bias
         self.size, self.alpha, self.beta = size, alpha, beta
