@@ -47,6 +47,7 @@ from trackers.common.crops import (
     mean_colour,
     scale_factors,
 )
+from trackers.common.windows import cosine_window
 from trackers.weights import WeightsError, pick_device, resolve_weights, sha256_of
 
 
@@ -176,7 +177,7 @@ class CFNetTracker(Tracker):
         self.instance_size = INSTANCE_SIZE
         self.scales = scale_factors(p.num_scales, p.scale_step)
         up = self._score_size() * p.response_up
-        hann = np.outer(np.hanning(up), np.hanning(up))
+        hann = cosine_window(up)
         self.hann = hann / hann.sum()
 
     def _score_size(self) -> int:
