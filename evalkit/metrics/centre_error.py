@@ -53,8 +53,7 @@ def mean_centre_error(suite: Suite, rs: ResultSet, profile: Profile) -> CentreEr
         pred = np.array(boxes, dtype=np.float64)
         if profile.first_frame == "ground-truth":
             pred[0] = gt[0]
-        with np.errstate(invalid="ignore"):
-            valid = np.isfinite(gt).all(axis=1) & (gt[:, 2] > 0) & (gt[:, 3] > 0)
+        valid = geometry.valid_boxes(gt)
         errors = geometry.center_error(pred[valid], gt[valid])
         errors = errors[np.isfinite(errors)]
         if errors.size:
