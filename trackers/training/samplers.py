@@ -183,12 +183,6 @@ def _index_cache(root: Path) -> Path:
     return cache / "training-index" / f"vid-{key}.json"
 
 
-def _write_json_atomic(path: Path, data: object) -> None:
-    from evalkit.store import atomic_write_text
-
-    atomic_write_text(path, json.dumps(data))
-
-
 def vid_tracks(root: Path, split: str = "train") -> list[Track]:
     """ILSVRC-VID layout: ``Data/VID/<split>/**/<frame>.JPEG`` with ``Annotations/VID/<split>/**/<frame>.xml``."""
     data = root / "Data" / "VID" / split
@@ -221,7 +215,9 @@ def vid_tracks(root: Path, split: str = "train") -> list[Track]:
                     y0, y1 = float(bb.findtext("ymin", "0")), float(bb.findtext("ymax", "0"))
                     objects.setdefault(tid, {})[k] = [x0, y0, x1 - x0 + 1, y1 - y0 + 1]
             index[rel] = {"n": len(xmls), "objects": {t: {str(k): v for k, v in o.items()} for t, o in objects.items()}}
-        _write_json_atomic(index_path, index)
+        from evalkit.store import atomic_write_text
+
+        atomic_write_text(index_path, json.dumps(index))
     tracks = []
     for rel, entry in index.items():
         frames = tuple(sorted((data / rel).glob("*.JPEG")))
@@ -247,8 +243,7 @@ def suite_tracks(name: str, root: Path | None) -> list[Track]:
             raise EvalkitError(f"suite {name}: sequence {seq.name} has no frames on disk, so it cannot be trained on")
         boxes = np.asarray(seq.ground_truth, dtype=np.float64).copy()
         boxes[:, :2] -= 1.0  # evalkit ground truth is 1-based (OTB); training works in 0-based pixels
-        visible = seq.target_visible if seq.target_visible is not None else None
-        tracks.append(Track(seq.name, tuple(seq.frames), boxes, _valid_boxes(boxes, visible)))
+        tracks.append(Track(seq.name, tuple(seq.frames), boxes, _valid_boxes(boxes, seq.target_visible)))
     return tracks
 
 
