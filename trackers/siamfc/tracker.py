@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import cv2
@@ -114,7 +115,7 @@ class SiamFCFamily(Tracker):
         """Build the network, load the weights strictly (or seed a random one), move it to ``device``."""
         import torch
 
-        from trackers.weights import WeightsError, load_into, load_state_dict, pick_device, resolve_weights, sha256_of
+        from trackers.weights import load_into, load_state_dict, pick_device, sha256_of
 
         self.device = torch.device(pick_device(device))
         torch.manual_seed(0)
@@ -124,12 +125,10 @@ class SiamFCFamily(Tracker):
                 raise ParameterError(f"{self.name}: give either weights or random_init, not both")
             self._sha = "random-init-seed0"
         else:
-            if self.params.weights is None and self.catalog_name is None:
-                raise WeightsError(f"{self.name}: no released weights exist; pass weights=PATH (a state dict from "
-                                   f"`evalkit train {self.name}`) or random_init=true for speed measurements")
-            path = resolve_weights(self.catalog_name or self.name, self.params.weights)
+            path = self._weights_path()
             load_into(net, load_state_dict(path), path)
-            self._sha = sha256_of(path)
+            if self._sha is None:  # not yet hashed for the result fingerprint (weights_sha256)
+                self._sha = sha256_of(path)
         net.eval().to(self.device)
         if self.params.fuse_bn:
             from trackers.siamfc.network import fuse_batchnorm
@@ -140,6 +139,15 @@ class SiamFCFamily(Tracker):
         self.net = net
         self._amp = self.params.amp and self.device.type == "cuda"
 
+    def _weights_path(self) -> Path:
+        """The weight file: ``weights`` if given, else this tracker's catalog file (trackers.weights resolves it)."""
+        from trackers.weights import WeightsError, resolve_weights
+
+        if self.params.weights is None and self.catalog_name is None:
+            raise WeightsError(f"{self.name}: no released weights exist; pass weights=PATH (a state dict from "
+                               f"`evalkit train {self.name}`) or random_init=true for speed measurements")
+        return resolve_weights(self.catalog_name or self.name, self.params.weights)
+
     def weights_sha256(self) -> str | None:
         """sha256 of the weight file ('random-init-seed0' for untrained networks); resolved without loading.
 
@@ -149,12 +157,10 @@ class SiamFCFamily(Tracker):
         if self._sha is None:
             if self.params.random_init:
                 return "random-init-seed0"
-            from trackers.weights import WeightsError, resolve_weights, sha256_of
+            from trackers.weights import WeightsError, sha256_of
 
-            if self.params.weights is None and self.catalog_name is None:
-                return None
             try:
-                self._sha = sha256_of(resolve_weights(self.catalog_name or self.name, self.params.weights))
+                self._sha = sha256_of(self._weights_path())
             except WeightsError:
                 return None
         return self._sha
