@@ -14,7 +14,7 @@ the image.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from trackers.siamfc.network import ConvLayer, alexnet8_layers, alexnet_layers
 from trackers.siamfc.tracker import SiamFCFamily, SiamFCParams
@@ -43,6 +43,12 @@ class _FDTracker(SiamFCFamily):
     """An FDSiamFC tracker: SiamFC logic, centre clipped to the image, released weights from the catalog."""
 
     Params = FDSiamFCParams
+    backbone: ClassVar[tuple[ConvLayer, ...]]  # the released network's layers
+
+    @classmethod
+    def layers(cls, params: Any) -> tuple[ConvLayer, ...]:
+        """The released backbone (the same for every parameter setting)."""
+        return cls.backbone
 
 
 class FDSiamFC30(_FDTracker):
@@ -51,11 +57,7 @@ class FDSiamFC30(_FDTracker):
     name = "fdsiamfc30"
     catalog_name = "fdsiamfc30"
     BENCHMARK_OVERRIDES = _FD30
-
-    @classmethod
-    def layers(cls, params: Any) -> tuple[ConvLayer, ...]:
-        """AlexNet at width 0.3: 28, 76, 114, 114, 76 channels."""
-        return alexnet_layers(0.3)
+    backbone = alexnet_layers(0.3)  # AlexNet at width 0.3: 28, 76, 114, 114, 76 channels
 
 
 class FDSiamFC15(_FDTracker):
@@ -64,11 +66,7 @@ class FDSiamFC15(_FDTracker):
     name = "fdsiamfc15"
     catalog_name = "fdsiamfc15"
     BENCHMARK_OVERRIDES = _FD15
-
-    @classmethod
-    def layers(cls, params: Any) -> tuple[ConvLayer, ...]:
-        """AlexNet at width 0.15: 14, 38, 56, 56, 38 channels."""
-        return alexnet_layers(0.15)
+    backbone = alexnet_layers(0.15)  # AlexNet at width 0.15: 14, 38, 56, 56, 38 channels
 
 
 class FDSiamd(_FDTracker):
@@ -77,8 +75,4 @@ class FDSiamd(_FDTracker):
     name = "fdsiamd"
     catalog_name = "fdsiamd"
     BENCHMARK_OVERRIDES = _FDD
-
-    @classmethod
-    def layers(cls, params: Any) -> tuple[ConvLayer, ...]:
-        """Eight 3x3 layers: 12, 24, 48, 64, 128, 192, 192, 128 channels."""
-        return alexnet8_layers(0.5)
+    backbone = alexnet8_layers(0.5)  # eight 3x3 layers: 12, 24, 48, 64, 128, 192, 192, 128 channels
