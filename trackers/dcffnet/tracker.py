@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from trackers.base import ParameterError, Prediction, Tracker
 from trackers.common.crops import box_to_center, center_to_box, context_size, crop_and_resize, mean_colour
+from trackers.common.windows import cosine_window
 
 if TYPE_CHECKING:
     import torch
@@ -147,8 +148,7 @@ class DCFFNetTracker(Tracker):
         ltrb = reg[0].float().cpu().numpy().astype(np.float64)
         n = score.shape[0]
         if self.window is None or self.window.shape[0] != n:
-            hann = np.hanning(n)
-            self.window = np.outer(hann, hann)
+            self.window = cosine_window(n)
         stride = self.net.total_stride  # type: ignore[union-attr]
         grid = (np.arange(n) - (n - 1) / 2) * stride + (p.instance_size - 1) / 2
         px, py = np.meshgrid(grid, grid)

@@ -40,6 +40,7 @@ from trackers.common.crops import (
     mean_colour,
     scale_factors,
 )
+from trackers.common.windows import cosine_window
 
 if TYPE_CHECKING:
     import torch
@@ -189,8 +190,7 @@ class SiamFCFamily(Tracker):
             raise ValueError(f"{self.name}: the initial box must have a positive size, got {np.asarray(box).tolist()}")
         response_sz = self._response_size()
         self.upscale_sz = p.response_up * response_sz
-        hann = np.hanning(self.upscale_sz)
-        self.window = np.outer(hann, hann)
+        self.window = cosine_window(self.upscale_sz)
         self.window /= self.window.sum()
         self.factors = scale_factors(p.scale_num, p.scale_step)
         self.z_sz = context_size(self.target_sz, p.context)
