@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     report = {
         "tracker": task.name, "ratio": args.ratio, "teacher": args.teacher, "data": args.data,
         "steps": result.steps, "stopped": result.stopped, "weights": str(result.final_weights),
-        "widths": list(folded.backbone.layers[i].out_channels for i in range(len(folded.backbone.layers))),
+        "widths": [s.out_channels for s in folded.backbone.layers],
         "params_teacher": parameter_count(teacher), "params_student_with_fd": parameter_count(student),
         "params_folded": parameter_count(folded),
         "fold_max_abs_diff_response": err["response"], "fold_max_abs_diff_features": err["features"],

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from trackers.siamfc.network import BN_EPS, ConvLayer, SiamNet, XCorrHead, scaled_width
+from trackers.siamfc.network import BN_EPS, BN_MOMENTUM, ConvLayer, SiamNet, XCorrHead, scaled_width
 
 
 class FDLayer(nn.Module):
@@ -45,7 +45,7 @@ class FDLayer(nn.Module):
         super().__init__()
         self.spec = spec
         self.conv = nn.Conv2d(in_channels, spec.out_channels, spec.kernel, spec.stride, groups=spec.groups)
-        self.bn = nn.BatchNorm2d(spec.out_channels, eps=BN_EPS, momentum=0.05) if spec.norm_relu else None
+        self.bn = nn.BatchNorm2d(spec.out_channels, eps=BN_EPS, momentum=BN_MOMENTUM) if spec.norm_relu else None
         self.squeeze = nn.Conv2d(spec.out_channels, width, 1, groups=spec.groups)
         self.relu = nn.ReLU() if spec.norm_relu else None
         self.pool = nn.MaxPool2d(3, 2) if spec.pool else None

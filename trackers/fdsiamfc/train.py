@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from evalkit.errors import EvalkitError
 from trackers.siamfc.train import SiamFCTask, chw, pair_crops
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     import torch
 
     from trackers.siamfc.network import SiamNet
-    from trackers.training.samplers import Pair, PairSampler
+    from trackers.training.samplers import PairSampler
 
 
 TEACHER_RELPATH = "siamfc/siamfc.pth"  # where a trained teacher is looked for when none is given
@@ -114,10 +113,6 @@ class FDSiamFCTask(SiamFCTask):
         if self._calibration is not None:
             student.init_from_activations(self._calibration)
         return student
-
-    def transform(self, pair: Pair, rng: np.random.Generator) -> dict[str, NDArray[Any]]:
-        """SiamFC training crops."""
-        return super().transform(pair, rng)
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logistic loss plus the response-matching (distillation) term against the frozen teacher."""
