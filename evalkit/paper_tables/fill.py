@@ -15,7 +15,6 @@ cells empty and says so in a note; a tracker scored on part of a suite gets a pa
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 from functools import cache
@@ -95,6 +94,7 @@ class TableInputs:
     _ope: dict[tuple[str, str, str], Any] = field(default_factory=dict)
     _vot: dict[str, Any] = field(default_factory=dict)
     _suites: dict[str, Any] = field(default_factory=dict)
+    _speeds: dict[int, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def roots(self, suite: str) -> list[Path]:
@@ -166,6 +166,14 @@ class TableInputs:
                 suite, vot_sets, allow_partial=True)
         return self._vot[suite_name]
 
+    def speed(self, rs: ResultSet) -> Any:
+        """The result set's speed from its stored per-frame times, or None (read once: every time file is loaded)."""
+        if id(rs) not in self._speeds:
+            from evalkit.report.provenance import tracker_speed
+
+            self._speeds[id(rs)] = tracker_speed(rs)
+        return self._speeds[id(rs)]
+
 
 def _published(layout: Layout) -> dict[str, Any]:
     return published_values()["layouts"].get(layout.name, {})
@@ -203,14 +211,12 @@ def choose_trackers(layout: Layout, result_sets: SequenceABC[ResultSet], wanted:
 
 
 def _cell(metric: Metric, printed_name: str, rs: ResultSet, layout: Layout, inputs: TableInputs) -> Cell:
-    from evalkit.report.provenance import tracker_speed
-
     if metric.source == "static":
         row = layout.row_for(rs.tracker) or layout.row_for(printed_name)
         value = dict(row.static).get(metric.key) if row else None
         return Cell(value)
     if metric.source == "speed":
-        speed = tracker_speed(rs)
+        speed = inputs.speed(rs)
         if speed is not None:
             return Cell(speed.fps)
         measured = _measured_for(inputs, printed_name, rs.tracker)
@@ -292,7 +298,8 @@ def fill_table(layout: Layout, inputs: TableInputs, trackers: SequenceABC[str] |
     if table.partial:
         notes.append("* partial: scored on part of the suite (not the benchmark's headline number).")
     if any(m.hardware_bound for m in layout.metrics):
-        speeds = {n: _speed_text(rs) or _measured_speed_text(_measured_for(inputs, n, rs.tracker)) for n, rs in chosen}
+        speeds = {n: _speed_text(inputs.speed(rs)) or _measured_speed_text(_measured_for(inputs, n, rs.tracker))
+                  for n, rs in chosen}
         measured = [f"{n}: {s}" for n, s in speeds.items() if s]
         notes.append("Speed is hardware-bound: " + ("; ".join(measured) if measured else
                                                     "no stored per-frame times in these results, so no FPS") + ".")
@@ -306,10 +313,7 @@ def fill_table(layout: Layout, inputs: TableInputs, trackers: SequenceABC[str] |
     return table
 
 
-def _speed_text(rs: ResultSet) -> str:
-    from evalkit.report.provenance import tracker_speed
-
-    speed = tracker_speed(rs)
+def _speed_text(speed: Any) -> str:
     if speed is None:
         return ""
     return f"{speed.fps:.1f} fps on {speed.device} ({speed.n_sequences} sequences)"
@@ -319,8 +323,3 @@ def _measured_speed_text(measured: dict[str, Any]) -> str:
     if measured.get("fps") is None:
         return ""
     return f"{measured['fps']:.1f} fps on {measured.get('device', 'an unnamed device')} (--measured)"
-
-
-def is_missing(value: float | None) -> bool:
-    """True for an empty cell."""
-    return value is None or not math.isfinite(value)
