@@ -63,14 +63,22 @@ def _label_f(y: Tensor) -> Tensor:
     return yf.unsqueeze(-3) if yf.dim() >= 3 else yf  # (B, H, Wf) -> (B, 1, H, Wf); (H, Wf) broadcasts as is
 
 
+def _spectra(x: Tensor, y: Tensor, lam: float) -> tuple[Tensor, Tensor, Tensor]:
+    """x^ (B, C, H, Wf), the target's y^ shaped to broadcast, and the denominator k^ = sum_c |x^_c|^2 + lam."""
+    xf = _fft(x)
+    kf = (xf.real.square() + xf.imag.square()).sum(dim=-3, keepdim=True) + lam
+    return xf, _label_f(y.to(x.dtype)), kf
+
+
 def _check(x: Tensor, y: Tensor, lam: float, z: Tensor | None = None) -> None:
     if x.dim() != 4:
         raise ValueError(f"correlation filter features must be (B, C, H, W), got shape {tuple(x.shape)}")
     if y.shape[-2:] != x.shape[-2:] or y.dim() not in (2, 3) or (y.dim() == 3 and y.shape[0] not in (1, x.shape[0])):
         raise ValueError(f"target response shape {tuple(y.shape)} does not fit features {tuple(x.shape)} "
                          "(expected (H, W) or (B, H, W))")
-    if z is not None and (z.shape[1:] != x.shape[1:] or z.shape[0] not in (1, x.shape[0])):
-        if not (x.shape[0] == 1 and z.shape[1:] == x.shape[1:]):
+    if z is not None:
+        batches_broadcast = z.shape[0] == x.shape[0] or 1 in (x.shape[0], z.shape[0])
+        if z.shape[1:] != x.shape[1:] or not batches_broadcast:
             raise ValueError(f"search features {tuple(z.shape)} do not match template features {tuple(x.shape)}")
     if not lam > 0:
         raise ValueError(f"the regulariser lambda must be positive, got {lam}")
@@ -104,9 +112,7 @@ class CorrelationFilterFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, y: Tensor, lam: float) -> Tensor:  # noqa: D102
         size = (x.shape[-2], x.shape[-1])
-        xf = _fft(x)
-        yf = _label_f(y.to(x.dtype))
-        kf = (xf.real.square() + xf.imag.square()).sum(dim=-3, keepdim=True) + lam
+        xf, yf, kf = _spectra(x, y, lam)
         wf = yf.conj() / kf * xf
         ctx.save_for_backward(xf, yf, kf, y)
         ctx.size = size
@@ -127,9 +133,8 @@ class DCFResponseFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, z: Tensor, y: Tensor, lam: float) -> Tensor:  # noqa: D102
         size = (x.shape[-2], x.shape[-1])
-        xf, zf = _fft(x), _fft(z)
-        yf = _label_f(y.to(x.dtype))
-        kf = (xf.real.square() + xf.imag.square()).sum(dim=-3, keepdim=True) + lam
+        xf, yf, kf = _spectra(x, y, lam)
+        zf = _fft(z)
         wf = yf.conj() / kf * xf
         gf = (wf.conj() * zf).sum(dim=-3, keepdim=True)
         ctx.save_for_backward(xf, zf, yf, kf, wf, y)
@@ -204,10 +209,8 @@ def cf_learn(x: Tensor, y: Tensor, lam: float) -> tuple[Tensor, Tensor]:
     """Numerator ``conj(y^) x^`` (B, C, H, Wf, complex) and denominator ``sum |x^|^2 + lam`` (B, 1, H, Wf, real)."""
     _check(x, y, lam)
     x, y = _float_inputs(x, y)
-    xf = _fft(x)
-    num = _label_f(y.to(x.dtype)).conj() * xf
-    den = (xf.real.square() + xf.imag.square()).sum(dim=-3, keepdim=True) + lam
-    return num, den
+    xf, yf, den = _spectra(x, y, lam)
+    return yf.conj() * xf, den
 
 
 def cf_blend(old: tuple[Tensor, Tensor], new: tuple[Tensor, Tensor], rate: float) -> tuple[Tensor, Tensor]:
@@ -260,7 +263,7 @@ class CorrelationFilterBlock(nn.Module):
         h, w = size
         if h <= 2 * margin or w <= 2 * margin:
             raise ValueError(f"exemplar features {h}x{w} are too small for a crop margin of {margin}")
-        self.size, self.margin, self.lam_cfnet = (h, w), margin, float(lam)
+        self.size, self.margin = (h, w), margin
         self.lam = cfnet_lambda(lam, h, w)
         self.register_buffer("window", torch.as_tensor(cosine_window(h, w), dtype=torch.float32), persistent=False)
         self.register_buffer("target", torch.as_tensor(gaussian_label((h, w), sigma), dtype=torch.float32),
