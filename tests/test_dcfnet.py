@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from evalkit.datasets.base import read_box_file
+from evalkit.geometry import iou
 from trackers.weights import WeightsError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
@@ -108,18 +110,10 @@ def _otb_frames(shared_dir: Path, name: str, n: int) -> tuple[list[np.ndarray], 
     import cv2
 
     folder = shared_dir / "data" / "sequences" / name
-    text = (folder / "groundtruth_rect.txt").read_text().replace(",", " ").replace("\t", " ")
-    gt = np.array([[float(v) for v in line.split()] for line in text.splitlines() if line.strip()])
+    gt = read_box_file(folder / "groundtruth_rect.txt")
     gt[:, :2] -= 1  # OTB is 1-based
     files = sorted((folder / "img").glob("*.jpg"))[:n]
     return [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in files], gt[:n]
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def test_dcfnet_tracks_real_frames_with_both_weight_files(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,9 +126,8 @@ def test_dcfnet_tracks_real_frames_with_both_weight_files(shared_dir: Path, monk
         tracker = DCFNet(weights=weights)
         tracker.load("cpu")
         tracker.initialize(frames[0], gt[0])
-        out = [tracker.update(f) for f in frames[1:]]
-        assert all(_iou(p.box, g) > 0.6 for p, g in zip(out, gt[1:], strict=True))
-        boxes[weights] = np.array([p.box for p in out])
+        boxes[weights] = np.array([tracker.update(f).box for f in frames[1:]])
+        assert np.all(iou(boxes[weights], gt[1:]) > 0.6)
     a, b = boxes.values()
     assert np.abs(a - b).max() < 1e-3  # same weights, same track
     assert DCFNet().weights_sha256() == "8a9c2ad0a25998d873152e67f2bc4ff83ed2cfed54f4f08cb8acd37810dfc0b8"
@@ -171,4 +164,4 @@ def test_scale_variants_track(shared_dir: Path, monkeypatch: pytest.MonkeyPatch,
     tracker.load("cpu")
     frames, gt = _otb_frames(shared_dir, "Dog1", 5)
     tracker.initialize(frames[0], gt[0])
-    assert all(_iou(tracker.update(f).box, g) > 0.6 for f, g in zip(frames[1:], gt[1:], strict=True))
+    assert np.all(iou(np.array([tracker.update(f).box for f in frames[1:]]), gt[1:]) > 0.6)
