@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -55,21 +54,6 @@ def load_frames(n: int) -> tuple[list[np.ndarray], np.ndarray, str]:
 
     frames, box = synthetic_frames(n)
     return frames, box, "synthetic 640x480"
-
-
-def time_updates(tracker: Any, frames: list[np.ndarray], box: np.ndarray, n: int, warmup: int,
-                 max_seconds: float) -> tuple[float, int]:
-    """Initialise on frame 0, warm up, then time ``update()``: FPS and the number of timed frames."""
-    tracker.initialize(frames[0], box)
-    for f in frames[1:1 + warmup]:
-        tracker.update(f)
-    done, t0 = 0, time.perf_counter()
-    for f in frames[1 + warmup:1 + warmup + n]:
-        tracker.update(f)
-        done += 1
-        if done >= 3 and time.perf_counter() - t0 > max_seconds:
-            break
-    return done / (time.perf_counter() - t0), done
 
 
 def candidates(names: list[str] | None) -> list[tuple[str, str, dict[str, str]]]:
@@ -124,14 +108,14 @@ def main() -> int:
     import torch
 
     from trackers.classic import KCF
-    from trackers.common.complexity import conv_throughput, count_flops, device_name, gemm_throughput
+    from trackers.common.complexity import conv_throughput, count_flops, device_name, gemm_throughput, time_updates
 
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     frames, box, source = load_frames(args.frames + args.warmup + 2)
     gemm = gemm_throughput(device=args.device)
     conv = conv_throughput(device=args.device)
-    kcf_before, _ = time_updates(KCF(), frames, box, args.frames, args.warmup, args.max_seconds)
+    kcf_before, _ = time_updates(KCF(), frames, box, args.frames, args.warmup, max_seconds=args.max_seconds)
 
     rows = []
     for label, name, params in candidates(args.trackers):
@@ -142,12 +126,12 @@ def main() -> int:
             continue
         tracker.initialize(frames[0], box)
         gflops = count_flops(tracker.update, frames[1]) / 1e9
-        fps, n = time_updates(tracker, frames, box, args.frames, args.warmup, args.max_seconds)
+        fps, n = time_updates(tracker, frames, box, args.frames, args.warmup, args.device, args.max_seconds)
         rows.append({"tracker": label, "weights": weights, "gflops_per_frame": gflops, "fps": fps, "frames": n})
         print(f"  {label}: {fps:.1f} FPS over {n} frames", file=sys.stderr)
         del tracker
 
-    kcf_after, _ = time_updates(KCF(), frames, box, args.frames, args.warmup, args.max_seconds)
+    kcf_after, _ = time_updates(KCF(), frames, box, args.frames, args.warmup, max_seconds=args.max_seconds)
     kcf = (kcf_before + kcf_after) / 2
     for r in rows:
         r["ratio_to_kcf"] = r["fps"] / kcf

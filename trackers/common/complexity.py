@@ -24,6 +24,7 @@ Conventions (stated in every output):
 from __future__ import annotations
 
 import io
+import math
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -114,6 +115,32 @@ def synthetic_frames(n: int, height: int = 480, width: int = 640, seed: int = 0)
     return frames, np.array([x0, y0, tw, th], dtype=np.float64)
 
 
+def time_updates(tracker: Any, frames: list[NDArray[np.uint8]], box: NDArray[np.float64], n: int, warmup: int = 3,
+                 device: str = "cpu", max_seconds: float = math.inf) -> tuple[float, int]:
+    """Initialise on frame 0, run ``warmup`` updates, then time up to ``n`` updates: FPS and the frames timed.
+
+    Timing stops early once at least 3 frames are timed and ``max_seconds`` have passed; on CUDA the device is
+    synchronised before and after the timed updates.
+    """
+    import torch
+
+    cuda = device.startswith("cuda")
+    tracker.initialize(frames[0], box)
+    for f in frames[1:1 + warmup]:
+        tracker.update(f)
+    if cuda:
+        torch.cuda.synchronize()
+    done, t0 = 0, time.perf_counter()
+    for f in frames[1 + warmup:1 + warmup + n]:
+        tracker.update(f)
+        done += 1
+        if done >= 3 and time.perf_counter() - t0 > max_seconds:
+            break
+    if cuda:
+        torch.cuda.synchronize()
+    return done / (time.perf_counter() - t0), done
+
+
 def measure_tracker(tracker: Any, device: str | None = None, frames: int = 30, warmup: int = 3,
                     time_it: bool = True) -> Complexity:
     """Load ``tracker`` on ``device`` and measure its size, FLOPs per ``update()`` and speed (module docstring)."""
@@ -141,19 +168,7 @@ def measure_tracker(tracker: Any, device: str | None = None, frames: int = 30, w
     if size and hasattr(net, "backbone"):
         x = torch.zeros(1, 3, size, size, device=dev)
         crop_flops = count_flops(net.backbone, x)
-    fps = None
-    if time_it and frames > 0:
-        tracker.initialize(seq[0], box)
-        for f in seq[1:1 + warmup]:
-            tracker.update(f)
-        if dev.startswith("cuda"):
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for f in seq[1 + warmup:1 + warmup + frames]:
-            tracker.update(f)
-        if dev.startswith("cuda"):
-            torch.cuda.synchronize()
-        fps = frames / (time.perf_counter() - t0)
+    fps = time_updates(tracker, seq, box, frames, warmup, dev)[0] if time_it and frames > 0 else None
     return Complexity(tracker.name, params, buffers, size_mib, file_mib, step_flops / 1e9, init_flops / 1e9,
                       None if crop_flops is None else crop_flops / 1e9, fps, device_name(dev), frames if time_it else 0)
 
