@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence as SequenceABC
 from typing import Any
 
 import numpy as np
@@ -78,13 +77,10 @@ def _curve_plot(ax: Any, x: Any, curves: list[tuple[str, Any, float]], xlabel: s
 
 
 def colour_index(report: Any) -> dict[str, int]:
-    """Tracker -> colour index: its rank by success AUC (EAO for VOT reports)."""
-    def key(name: str) -> float:
-        score = report.trackers[name].score
-        v = score.eao if hasattr(report, "interval") else score.success_auc
-        return -v if math.isfinite(v) else math.inf
+    """Tracker -> colour index of an OPE/TRE/SRE report: its rank by success AUC."""
+    from evalkit.tables import ranked
 
-    return {name: i for i, name in enumerate(sorted(report.trackers, key=key))}
+    return {name: i for i, name in enumerate(ranked(report))}
 
 
 def _title(report: Any, what: str) -> str:
@@ -208,18 +204,3 @@ def eao_ranking_plot(report: Any) -> str:
     ax.set_title(f"EAO ranking on {report.suite.upper()}")
     ax.grid(axis="y", visible=False)
     return _svg(fig)
-
-
-def figure_size(svg: str) -> tuple[float, float]:
-    """(width, height) in points of an SVG written by matplotlib."""
-    import re
-
-    w = re.search(r'width="([\d.]+)pt"', svg)
-    h = re.search(r'height="([\d.]+)pt"', svg)
-    return (float(w.group(1)) if w else 330.0, float(h.group(1)) if h else 260.0)
-
-
-def all_figures_for(reports: SequenceABC[Any]) -> int:
-    """How many figures the OPE reports give (for progress bars)."""
-    return sum(2 + (1 if any(t.per_attribute for t in r.trackers.values()) and r.protocol == "ope" else 0)
-               for r in reports)
