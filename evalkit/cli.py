@@ -21,7 +21,7 @@ from evalkit.commands import csv_list as _csv_list
 from evalkit.commands import rename_pair as _rename
 from evalkit.config import load_config
 from evalkit.errors import EvalkitError
-from evalkit.registry import PROFILES, SUITES
+from evalkit.registry import PROFILES, SUITES, VOT_SUITES
 
 
 def _interval(text: str) -> tuple[int, int]:
@@ -145,7 +145,7 @@ def _add_statistics_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
 
 
-def _load_for_scoring(args: argparse.Namespace) -> tuple[object, list[object], object]:
+def _load_for_scoring(args: argparse.Namespace, protocol: str) -> tuple[object, list[object], object]:
     """Suite, result sets and profile named by the common scoring options."""
     from evalkit.commands.table import load_result_sets
     from evalkit.datasets import load_suite
@@ -159,7 +159,7 @@ def _load_for_scoring(args: argparse.Namespace) -> tuple[object, list[object], o
     profile = PROFILES.get(args.profile or cfg.profile)
     suite = load_suite(args.suite, root, args.sequences)
     # several stored runs of one tracker (a --param change) are told apart as name[key=value] (evalkit table's loader)
-    sets = load_result_sets(args.results, args.rename, protocol=protocol_for(args.suite, args.protocol))
+    sets = load_result_sets(args.results, args.rename, protocol=protocol)
     return suite, sets, profile
 
 
@@ -170,7 +170,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from evalkit.scoring import score_ope
     from evalkit.tables import format_comparison
 
-    suite, sets, profile = _load_for_scoring(args)
+    suite, sets, profile = _load_for_scoring(args, protocol_for(args.suite, args.protocol))
     by_name = {rs.tracker.lower(): rs for rs in sets}
     for t in (args.a, args.b):
         if t.lower() not in by_name:
@@ -193,18 +193,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_vot(suite_name: str) -> bool:
-    return suite_name.lower() in ("vot2016", "vot2018", "vot2019")
-
-
-def _protocol(args: argparse.Namespace) -> str:
-    """The protocol asked for, checked against the suite: VOT suites have the supervised experiment only."""
-    return protocol_for(args.suite, args.protocol)
-
-
 def protocol_for(suite: str, asked: str | None) -> str:
     """The protocol for one suite: the one asked for, else vot-supervised on VOT suites and ope elsewhere."""
-    vot = _is_vot(suite)
+    vot = suite.lower() in VOT_SUITES
     protocol = asked or ("vot-supervised" if vot else "ope")
     if vot and protocol not in ("vot-supervised", "vot-multistart"):
         raise EvalkitError(f"{suite} is scored with --protocol vot-supervised (its baseline experiment) or "
@@ -225,64 +216,32 @@ def _report_problems(trackers: dict[str, object]) -> int:
     return n_problems
 
 
-def _cmd_score_vot(args: argparse.Namespace, suite: object, sets: list[object]) -> int:
-    from evalkit.scoring_vot import score_vot
-    from evalkit.tables import format_vot_csv, format_vot_json, format_vot_table, format_vot_tag_table
+def score_suite(protocol: str, suite: object, sets: list[object], profile: object, *, allow_partial: bool,
+                resamples: int = 0, seed: int = 0, convention: str = "matlab",
+                interval: tuple[int, int] | None = None) -> object:
+    """The report of one suite under one protocol: VOT supervised, VOT multistart, or OPE/TRE/SRE."""
+    if protocol == "vot-supervised":
+        from evalkit.scoring_vot import score_vot
 
-    report = score_vot(suite, sets, interval=args.eao_interval, convention=args.convention,  # type: ignore[arg-type]
-                       allow_partial=args.allow_partial or bool(args.sequences))
-    n_problems = _report_problems(report.trackers)  # type: ignore[arg-type]
-    if args.format == "json":
-        print(format_vot_json(report))
-    elif args.format == "csv":
-        sys.stdout.write(format_vot_csv(report))
-    else:
-        print(format_vot_table(report))
-        if args.by_attribute:
-            print()
-            print(format_vot_tag_table(report))
-        if args.per_sequence:
-            print()
-            print(_vot_sequence_table(report))
-    return 3 if (args.strict and n_problems) else 0
+        return score_vot(suite, sets, interval=interval, convention=convention,  # type: ignore[arg-type]
+                         allow_partial=allow_partial)
+    if protocol == "vot-multistart":
+        from evalkit.scoring_multistart import score_multistart
 
+        return score_multistart(suite, sets, allow_partial=allow_partial)  # type: ignore[arg-type]
+    from evalkit.scoring import score_ope
 
-def _cmd_score_multistart(args: argparse.Namespace, suite: object, sets: list[object]) -> int:
-    import json
-
-    from evalkit.scoring_multistart import score_multistart
-    from evalkit.tables import format_multistart_table
-
-    report = score_multistart(suite, sets, allow_partial=args.allow_partial or bool(args.sequences))  # type: ignore
-    n_problems = _report_problems(report.trackers)  # type: ignore[arg-type]
-    if args.format == "json":
-        print(json.dumps(report.as_json(), indent=2))
-    else:
-        print(format_multistart_table(report))
-    return 3 if (args.strict and n_problems) else 0
-
-
-def _vot_sequence_table(report: object) -> str:
-    from evalkit.tables import _render
-
-    names = sorted(report.trackers)  # type: ignore[attr-defined]
-    seqs = sorted({s for n in names for s in report.trackers[n].per_sequence})  # type: ignore[attr-defined]
-    rows = []
-    for seq in seqs:
-        row = [seq]
-        for n in names:
-            ps = report.trackers[n].per_sequence.get(seq)  # type: ignore[attr-defined]
-            row.append("-" if ps is None else f"{ps.accuracy:.3f} / {ps.failures:.1f}")
-        rows.append(row)
-    return _render(["Sequence", *[f"{n} A / F" for n in names]], rows)
+    return score_ope(suite, sets, profile, allow_partial=allow_partial, protocol=protocol,  # type: ignore[arg-type]
+                     resamples=resamples, seed=seed)
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from evalkit.scoring import score_ope
-    from evalkit.tables import format_attribute_table, format_csv, format_json, format_sequence_table, format_table
+    from evalkit import tables
+    from evalkit.scoring_multistart import MultistartReport
+    from evalkit.scoring_vot import VotReport
 
-    protocol = _protocol(args)
-    suite, sets, profile = _load_for_scoring(args)
+    protocol = protocol_for(args.suite, args.protocol)
+    suite, sets, profile = _load_for_scoring(args, protocol)
     if args.trackers:
         wanted = {t.lower() for t in args.trackers}
         unknown = wanted - {rs.tracker.lower() for rs in sets}
@@ -290,26 +249,24 @@ def _cmd_score(args: argparse.Namespace) -> int:
             raise EvalkitError(f"trackers not found in the results: {', '.join(sorted(unknown))}; found: "
                                f"{', '.join(rs.tracker for rs in sets)}")
         sets = [rs for rs in sets if rs.tracker.lower() in wanted]
-    if protocol == "vot-supervised":
-        return _cmd_score_vot(args, suite, sets)
-    if protocol == "vot-multistart":
-        return _cmd_score_multistart(args, suite, sets)
-    report = score_ope(suite, sets, profile, allow_partial=args.allow_partial or bool(args.sequences),
-                       protocol=protocol, resamples=max(args.bootstrap, 0), seed=args.seed)
-    n_problems = _report_problems(report.trackers)  # type: ignore[arg-type]
+    report = score_suite(protocol, suite, sets, profile, allow_partial=args.allow_partial or bool(args.sequences),
+                         resamples=max(args.bootstrap, 0), seed=args.seed, convention=args.convention,
+                         interval=args.eao_interval)
+    n_problems = _report_problems(report.trackers)  # type: ignore[attr-defined]
 
+    vot = isinstance(report, VotReport)
     if args.format == "json":
-        print(format_json(report))
-    elif args.format == "csv":
-        sys.stdout.write(format_csv(report))
+        print(tables.format_json(report))  # type: ignore[arg-type]
+    elif args.format == "csv" and not isinstance(report, MultistartReport):
+        sys.stdout.write(tables.format_vot_csv(report) if vot else tables.format_csv(report))  # type: ignore[arg-type]
     else:
-        print(format_table(report))
-        if args.by_attribute:
+        print(tables.format_any(report))  # type: ignore[arg-type]
+        if args.by_attribute and not isinstance(report, MultistartReport):
             print()
-            print(format_attribute_table(report))
-        if args.per_sequence:
+            print(tables.format_vot_tag_table(report) if vot else tables.format_attribute_table(report))  # type: ignore
+        if args.per_sequence and not isinstance(report, MultistartReport):
             print()
-            print(format_sequence_table(report))
+            print(tables.format_vot_sequence_table(report) if vot else tables.format_sequence_table(report))  # type: ignore
     return 3 if (args.strict and n_problems) else 0
 
 
@@ -357,13 +314,6 @@ def _tracker_specs(names: list[str], params: list[str]) -> list[object]:
     return specs
 
 
-def _ope_specs(seq: object, deterministic: bool) -> list[object]:
-    """OPE run specs of a sequence (the protocol registry's ``ope``)."""
-    from evalkit.protocols import expand
-
-    return list(expand("ope", seq))  # type: ignore[arg-type]
-
-
 class _ProtocolSpecs:
     """Picklable ``(sequence, deterministic) -> run specs`` for a registered protocol."""
 
@@ -384,7 +334,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from evalkit.datasets import load_suite
     from evalkit.results import read_store_set
     from evalkit.runner import execute, plan_jobs
-    from evalkit.scoring import score_ope
     from evalkit.store import ResultStore
     from evalkit.tables import format_any
 
@@ -444,17 +393,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for suite in suites:
         protocol = protocols[suite.name]
         sets = [read_store_set(plan.folders[(t.name, suite.name, protocol)]) for t in specs]
-        if protocol == "vot-supervised":
-            from evalkit.scoring_vot import score_vot
-
-            reports.append(score_vot(suite, sets, allow_partial=True))
-        elif protocol == "vot-multistart":
-            from evalkit.scoring_multistart import score_multistart
-
-            reports.append(score_multistart(suite, sets, allow_partial=True))
-        else:
-            reports.append(score_ope(suite, sets, profile, allow_partial=True, protocol=protocol,
-                                     resamples=max(args.bootstrap, 0), seed=args.seed))
+        reports.append(score_suite(protocol, suite, sets, profile, allow_partial=True,
+                                   resamples=max(args.bootstrap, 0), seed=args.seed))
     from evalkit.report.document import write_run_report  # the PDF report: provenance, plots, tables, appendix
 
     path = Path(cfg.reports) / f"run-{time.strftime('%Y%m%d-%H%M%S')}.pdf"

@@ -72,7 +72,8 @@ for _name in ("uav123", "uav20l"):
     SUITES.register(_name, _suite_loader("evalkit.datasets.uav", "load_uav", _name))
 SUITES.register("tc128", _suite_loader("evalkit.datasets.tc128", "load_tc128", "tc128"))
 SUITES.register("lasot", _suite_loader("evalkit.datasets.lasot", "load_lasot", "lasot"))
-for _name in ("vot2016", "vot2018", "vot2019"):
+VOT_SUITES = ("vot2016", "vot2018", "vot2019")  # scored with the VOT protocols, not OPE/TRE/SRE
+for _name in VOT_SUITES:
     SUITES.register(_name, _suite_loader("evalkit.datasets.vot", "load_vot", _name))
 for _name in ("got10k-val", "got10k-test"):
     SUITES.register(_name, _suite_loader("evalkit.datasets.got10k", "load_got10k", _name))

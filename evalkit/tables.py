@@ -12,6 +12,8 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from evalkit.metrics.statistics import PairedResult
 from evalkit.scoring import ScoreReport
@@ -55,12 +57,17 @@ def _title(report: ScoreReport) -> str:
     return title
 
 
+def _best_first(trackers: Mapping[str, Any], value: Callable[[Any], float | None]) -> list[str]:
+    """Tracker names sorted by ``value`` of their score entry, highest first; missing or NaN values last."""
+    def key(name: str) -> float:
+        v = value(trackers[name])
+        return -v if v is not None and math.isfinite(v) else math.inf
+    return sorted(trackers, key=key)
+
+
 def ranked(report: ScoreReport) -> list[str]:
     """Tracker names sorted by success AUC, best first (unscored trackers last)."""
-    def key(name: str) -> float:
-        v = report.trackers[name].score.success_auc
-        return -v if math.isfinite(v) else math.inf
-    return sorted(report.trackers, key=key)
+    return _best_first(report.trackers, lambda t: t.score.success_auc)
 
 
 def format_table(report: ScoreReport) -> str:
@@ -141,8 +148,8 @@ def format_sequence_table(report: ScoreReport) -> str:
     return "per sequence\n" + _render(header, rows)
 
 
-def format_json(report: ScoreReport) -> str:
-    """Exactly one JSON object (see ``ScoreReport.as_json``)."""
+def format_json(report: ScoreReport | VotReport | MultistartReport) -> str:
+    """Exactly one JSON object (the report's ``as_json``: OPE/TRE/SRE, VOT supervised or multistart)."""
     return json.dumps(report.as_json(), indent=2)
 
 
@@ -160,10 +167,7 @@ def format_csv(report: ScoreReport) -> str:
 
 
 def _vot_ranked(report: VotReport) -> list[str]:
-    def key(name: str) -> float:
-        v = report.trackers[name].score.eao
-        return -v if math.isfinite(v) else math.inf
-    return sorted(report.trackers, key=key)
+    return _best_first(report.trackers, lambda t: t.score.eao)
 
 
 def format_vot_table(report: VotReport) -> str:
@@ -177,9 +181,8 @@ def format_vot_table(report: VotReport) -> str:
     rows = []
     for name in _vot_ranked(report):
         s = report.trackers[name].score
-        failures = s.failures if math.isfinite(s.failures) else float("nan")
         rows.append([name, _fmt(s.eao), _fmt(s.accuracy), _fmt(s.robustness),
-                     f"{failures:.0f}" if float(failures).is_integer() else _fmt(failures),
+                     f"{s.failures:.0f}" if float(s.failures).is_integer() else _fmt(s.failures),
                      _fmt(s.failures_per_100), str(s.n_sequences), str(s.n_frames)])
     note = ("Robustness: failures per sequence, averaged over repetitions (VOT2016-2018); Fail/100 fr: failures per "
             "100 frames as pysot prints it.")
@@ -201,9 +204,18 @@ def format_vot_tag_table(report: VotReport) -> str:
     return _render(header, rows)
 
 
-def format_vot_json(report: VotReport) -> str:
-    """The VOT report's JSON object (``VotReport.as_json``), indented."""
-    return json.dumps(report.as_json(), indent=2)
+def format_vot_sequence_table(report: VotReport) -> str:
+    """Accuracy and failures (mean over repetitions) of every sequence and tracker."""
+    names = sorted(report.trackers)
+    seqs = sorted({s for n in names for s in report.trackers[n].per_sequence})
+    rows = []
+    for seq in seqs:
+        row = [seq]
+        for n in names:
+            ps = report.trackers[n].per_sequence.get(seq)
+            row.append("-" if ps is None else f"{ps.accuracy:.3f} / {ps.failures:.1f}")
+        rows.append(row)
+    return _render(["Sequence", *[f"{n} A / F" for n in names]], rows)
 
 
 def format_vot_csv(report: VotReport) -> str:
@@ -225,17 +237,13 @@ def format_multistart_table(report: MultistartReport) -> str:
     if report.partial:
         title += " | PARTIAL (not the benchmark's headline numbers)"
     header = ["Tracker", "EAO", "Accuracy", "Robustness", "Seqs", "Runs"]
-
-    def key(name: str) -> float:
-        s = report.trackers[name].score
-        return -s.eao if s is not None and math.isfinite(s.eao) else math.inf
     rows = []
-    for name in sorted(report.trackers, key=key):
+    for name in _best_first(report.trackers, lambda t: t.score.eao if t.score is not None else None):
         s = report.trackers[name].score
         rows.append([name, "-", "-", "-", "0", "0"] if s is None else
                     [name, _fmt(s.eao), _fmt(s.accuracy), _fmt(s.robustness), str(s.n_sequences), str(s.n_runs)])
     note = ""
-    scored = [t.score for t in report.trackers.values() if t.score is not None]
+    scored = any(t.score is not None for t in report.trackers.values())
     if scored and report.longest_run and report.longest_run <= report.eao_low:
         note = (f"\nEAO averages the expected overlap of runs {report.eao_low}-{report.eao_high} frames long; the "
                 f"longest anchor run here has {report.longest_run} frames, so the EAO column carries no information")

@@ -110,7 +110,7 @@ def run_vot_toolkit(args: argparse.Namespace) -> int:
             vt.analyse(ws)
             print(f"analysis: {sorted((ws.root / 'analysis').glob('evalkit*.json'))[-1]}")
         return 0
-    from evalkit.tables import format_vot_json, format_vot_table
+    from evalkit.tables import format_json, format_vot_table
 
     report = vt.score_workspace(ws, args.convention)
     for name, t in report.trackers.items():
@@ -120,7 +120,7 @@ def run_vot_toolkit(args: argparse.Namespace) -> int:
         found = sorted((ws.root / "analysis").glob("evalkit*.json"))
         theirs = toolkit_summary(json.loads(found[-1].read_text()) if found else vt.analyse(ws))
         if args.format == "json":
-            out = json.loads(format_vot_json(report))
+            out = report.as_json()
             out["vot_toolkit"] = {vt.tracker_identifier(n): theirs.get(vt.tracker_identifier(n), {})
                                   for n in report.trackers}
             print(json.dumps(out, indent=2))
@@ -132,5 +132,5 @@ def run_vot_toolkit(args: argparse.Namespace) -> int:
                 print(f"  {n}: EAO {v.get('eao', float('nan')):.3f}  accuracy {v.get('accuracy', float('nan')):.3f}"
                       f"  failures {v.get('failures', float('nan')):g}")
         return 0
-    print(format_vot_json(report) if args.format == "json" else format_vot_table(report))
+    print(format_json(report) if args.format == "json" else format_vot_table(report))
     return 0
