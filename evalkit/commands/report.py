@@ -14,7 +14,6 @@ result archives are mapped by the built-in name map; extend it with ``--rename O
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from collections.abc import Sequence as SequenceABC
@@ -64,15 +63,11 @@ def runs_per_sequence(rs: Any) -> int:
 
 def detect_protocols(result_sets: SequenceABC[Any]) -> list[str]:
     """OPE, plus TRE or SRE when some result set holds those runs (an evalkit store's run.json says which)."""
+    from evalkit.report.provenance import read_run_json
+
     found = []
     for rs in result_sets:
-        meta_path = Path(rs.source) / "run.json"
-        protocol = None
-        if meta_path.is_file():
-            try:
-                protocol = json.loads(meta_path.read_text()).get("protocol")
-            except json.JSONDecodeError:
-                protocol = None
+        protocol = (read_run_json(Path(rs.source)) or {}).get("protocol")
         if protocol is None:
             protocol = {20: "tre", 12: "sre"}.get(runs_per_sequence(rs))
         if protocol in ("tre", "sre"):

@@ -83,30 +83,24 @@ def _discover(path: Path, renames: dict[str, str]) -> list[Any]:
 
 def store_protocol(rs: Any) -> str | None:
     """The protocol an evalkit store folder's ``run.json`` records (None for other layouts)."""
-    import json
+    from evalkit.report.provenance import read_run_json
 
-    meta = Path(rs.source) / "run.json"
-    try:
-        return str(json.loads(meta.read_text()).get("protocol")) if meta.is_file() else None
-    except (OSError, json.JSONDecodeError):
-        return None
+    meta = read_run_json(Path(rs.source))
+    return None if meta is None else str(meta.get("protocol"))
 
 
-def _variant_label(rs: Any, others: list[Any]) -> str:
-    """``name[key=value,...]`` from the run.json parameters in which this set differs from the others of its name,
-    else ``name@<fingerprint>`` (the store folder's suffix)."""
-    import json
+def _run_params(rs: Any) -> dict[str, Any]:
+    """The parameters an evalkit store folder's ``run.json`` records (empty for other layouts)."""
+    from evalkit.report.provenance import read_run_json
 
-    def params(r: Any) -> dict[str, Any]:
-        meta = Path(r.source) / "run.json"
-        try:
-            return dict(json.loads(meta.read_text()).get("params") or {}) if meta.is_file() else {}
-        except (OSError, json.JSONDecodeError):
-            return {}
+    return dict((read_run_json(Path(rs.source)) or {}).get("params") or {})
 
-    mine = params(rs)
-    keys = sorted({k for o in others for k, v in params(o).items() if mine.get(k) != v}
-                  | {k for k in mine if any(params(o).get(k) != mine[k] for o in others)})
+
+def _variant_label(rs: Any, mine: dict[str, Any], theirs: list[dict[str, Any]]) -> str:
+    """``name[key=value,...]`` from the run.json parameters (``mine``) in which this set differs from the others of
+    its name (``theirs``), else ``name@<fingerprint>`` (the store folder's suffix)."""
+    keys = sorted({k for p in theirs for k, v in p.items() if mine.get(k) != v}
+                  | {k for k in mine if any(p.get(k) != mine[k] for p in theirs)})
     if keys:
         return f"{rs.tracker}[{','.join(f'{k}={mine.get(k)}' for k in keys)}]"
     return f"{rs.tracker}@{Path(rs.source).name.rpartition('@')[2] or Path(rs.source).name}"
@@ -135,7 +129,9 @@ def load_result_sets(paths: list[Path], renames: list[tuple[str, str]], protocol
                 raise EvalkitError(f"tracker {group[0].tracker!r} has results of several protocols "
                                    f"({', '.join(sorted(p or '?' for p in protocols))}) under the --results folder; "
                                    f"point --results at one protocol's folder: {' or '.join(folders)}")
-            labels = [_variant_label(rs, [o for o in group if o is not rs]) for rs in group]
+            params = [_run_params(rs) for rs in group]
+            labels = [_variant_label(rs, mine, params[:i] + params[i + 1:]) for i, (rs, mine)
+                      in enumerate(zip(group, params, strict=True))]
             for rs, label in zip(group, labels, strict=True):
                 rs.tracker = user.get(label, label)
     seen: dict[str, Path] = {}

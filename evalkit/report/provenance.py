@@ -56,7 +56,8 @@ class ResultProvenance:
     data_root: str | None = None
 
 
-def _run_json(folder: Path) -> dict[str, Any] | None:
+def read_run_json(folder: Path) -> dict[str, Any] | None:
+    """The ``run.json`` of an evalkit store folder as a dict; None when there is none or it cannot be read."""
     path = folder / "run.json"
     if not path.is_file():
         return None
@@ -86,7 +87,7 @@ def provenance_note(folder: Path, levels: int = 2) -> str | None:
 def result_provenance(rs: ResultSet) -> ResultProvenance:
     """Provenance of one result set: its run.json (evalkit store), else where it was found (and the PROVENANCE.md
     beside it, when there is one)."""
-    meta = _run_json(Path(rs.source))
+    meta = read_run_json(Path(rs.source))
     if meta is None:
         kind = "OTB-toolkit .mat" if any(r.source.suffix == ".mat" for runs in rs.runs.values() for r in runs) \
             else ("VOT results" if rs.vot_runs else "text boxes")
@@ -133,7 +134,7 @@ def tracker_speed(rs: ResultSet, sequences: Iterable[str] | None = None) -> Spee
     rates = [fps for src in sources if (tf := _time_file(src)) is not None and (fps := _sequence_fps(tf))]
     if not rates:
         return None
-    meta = _run_json(Path(rs.source)) or {}
+    meta = read_run_json(Path(rs.source)) or {}
     return Speed(float(np.mean(rates)), str(meta.get("device") or "unknown device"), len(rates))
 
 
