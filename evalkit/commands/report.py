@@ -20,15 +20,16 @@ from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 from typing import Any
 
-from evalkit.commands.table import add_table_inputs, config_roots, load_result_sets, parse_data_roots
+from evalkit.commands import csv_list
+from evalkit.commands.table import add_table_inputs, config_roots, load_result_sets, parse_data_roots, store_protocol
 from evalkit.errors import EvalkitError
 
 # suites never guessed from a data root: the demo suite is generated on demand, GOT-10k has no public test labels
 _NOT_GUESSED = {"demo", "got10k-test", "got10k-val"}
 
 
-def _csv_list(text: str) -> list[str]:
-    return [t.strip().lower() for t in text.split(",") if t.strip()]
+def _lower_csv_list(text: str) -> list[str]:
+    return [t.lower() for t in csv_list(text)]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,11 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.html")
     p.add_argument("--format", choices=["pdf", "html"], help="default: from the --out extension")
-    p.add_argument("--suite", type=_csv_list, help="suites to report (default: those the data roots hold in full)")
-    p.add_argument("--protocol", type=_csv_list, help="ope, tre, sre (default: what the results hold)")
-    p.add_argument("--trackers", type=lambda s: [t.strip() for t in s.split(",") if t.strip()],
-                   help="only these trackers (names after renaming)")
-    p.add_argument("--layout", type=lambda s: [t.strip() for t in s.split(",") if t.strip()], default=[],
+    p.add_argument("--suite", type=_lower_csv_list,
+                   help="suites to report (default: those the data roots hold in full)")
+    p.add_argument("--protocol", type=_lower_csv_list, help="ope, tre, sre (default: what the results hold)")
+    p.add_argument("--trackers", type=csv_list, help="only these trackers (names after renaming)")
+    p.add_argument("--layout", type=csv_list, default=[],
                    help="published tables to include (evalkit table --list)")
     p.add_argument("--measured", type=Path, metavar="FILE.json", help="measured complexity for fdsiamfc-compression")
     p.add_argument("--against-published", action="store_true",
@@ -169,10 +170,9 @@ def run_report(args: argparse.Namespace) -> int:
     fmt = args.format or args.out.suffix.lstrip(".").lower()
     if fmt not in ("pdf", "html"):
         raise EvalkitError(f"--out {args.out}: pass --format pdf or html, or name the file .pdf or .html")
-    roots = parse_data_roots(args.data_root) or config_roots(args.config)  # the command line, else configuration
+    given_roots = parse_data_roots(args.data_root)
+    roots = given_roots or config_roots(args.config)  # the command line, else configuration
     sets = load_result_sets(args.results, args.rename)
-    from evalkit.commands.table import store_protocol
-
     multistart = [rs.tracker for rs in sets if store_protocol(rs) == "vot-multistart"]
     if multistart:  # anchor runs have no section in the report yet: say so rather than "no run found"
         raise EvalkitError(f"{', '.join(multistart)}: VOT multistart results have no report section yet; "
@@ -190,12 +190,13 @@ def run_report(args: argparse.Namespace) -> int:
                                                      args.allow_partial, args.sequences, args.bootstrap, args.seed)
     tables = []
     if args.layout:
-        inputs = TableInputs(sets, parse_data_roots(args.data_root), args.profile,
+        inputs = TableInputs(sets, given_roots, args.profile,
                              read_measured(args.measured) if args.measured else {}, allow_partial=args.allow_partial,
                              sequences=args.sequences, config_roots=config_roots(args.config))
-        tables = [fill_table(layout_for(name, (args.suite or ["otb100"])[0]), inputs, args.trackers
-                             if layout_for(name, "otb100").generic else None, args.against_published)
-                  for name in args.layout]
+        for name in args.layout:
+            layout = layout_for(name, (args.suite or ["otb100"])[0])
+            tables.append(fill_table(layout, inputs, args.trackers if layout.generic else None,
+                                     args.against_published))
     total = len(ope) + len(vot) + len(ope) + len(vot) + 1
     with tqdm(total=total, desc="report", unit="part", disable=args.no_progress, file=sys.stderr) as bar:
         report = build_report(ope, vot, sets, tables, sources, args.title, command_line(),
