@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from evalkit.errors import EvalkitError
+from evalkit.geometry import valid_boxes
 
 METADATA = "evalkit-workspace.json"
 EXPERIMENT = "baseline"
@@ -141,10 +142,8 @@ def build_workspace(root: Path, suite: Any, trackers: list[str], params: dict[st
         if not seq.has_frames:
             raise EvalkitError(f"{suite.name}/{seq.name}: no frames on disk; the VOT toolkit runs trackers on images")
         n = seq.n_frames if max_frames is None else min(seq.n_frames, max_frames)
-        gt = seq.ground_truth[:n]
-        with np.errstate(invalid="ignore"):
-            if not (np.isfinite(gt).all() and (gt[:, 2:] > 0).all()):
-                continue  # the target leaves the frame: no region to give the toolkit there
+        if not valid_boxes(seq.ground_truth[:n]).all():
+            continue  # the target leaves the frame: no region to give the toolkit there
         picked.append((seq, n))
     if not picked:
         raise EvalkitError(f"{suite.name}: no sequence has a target region in every frame")
@@ -152,6 +151,8 @@ def build_workspace(root: Path, suite: Any, trackers: list[str], params: dict[st
     low, high = interval or (max(1, shortest // 4), shortest)
     if not 0 < low < high:
         raise EvalkitError(f"EAO interval {low}-{high} is empty")
+    if runtime not in RUNTIMES:  # checked before anything is written: a half-written workspace blocks the retry
+        raise EvalkitError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
     import cv2
 
     seq_root = root / "sequences"
@@ -181,8 +182,6 @@ def build_workspace(root: Path, suite: Any, trackers: list[str], params: dict[st
         f"        low: {low}\n"
         f"        high: {high}\n"
         "      - type: supervised_eao_curve\n"))
-    if runtime not in RUNTIMES:
-        raise EvalkitError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
     entries = []
     for t in trackers:
         lines = [f"[{tracker_identifier(t)}]", f"label = evalkit {t}"]
