@@ -29,6 +29,7 @@ from evalkit.harness import RunOutcome, run_spec
 from evalkit.registry import tracker_class
 from evalkit.store import ResultStore, fingerprint
 from trackers.base import Tracker, params_as_dict
+from trackers.weights import pick_device  # noqa: F401 - re-exported: harness and interop pick devices here
 
 PIXEL_ORIGIN = {"otb": 1.0, "uav": 1.0, "lasot": 1.0, "got10k": 0.0, "vot": 0.0}
 
@@ -76,17 +77,6 @@ class Plan:
         """Both plans' jobs (longest first overall), skipped counts and folders."""
         jobs = sorted([*self.jobs, *other.jobs], key=lambda j: -len(j.spec.rows))
         return Plan(jobs, self.skipped + other.skipped, {**self.folders, **other.folders})
-
-
-def pick_device(requested: str | None = None) -> str:
-    """``requested`` if given, else CUDA when torch sees a GPU, else CPU (never hard-coded)."""
-    if requested:
-        return requested
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def tracker_identity(spec: TrackerSpec) -> tuple[dict[str, Any], str | None, bool]:

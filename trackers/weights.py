@@ -77,10 +77,7 @@ class WeightsError(EvalkitError):
 
 
 def cache_dir() -> Path:
-    """The user cache's weights folder (``$EVALKIT_CACHE/weights``, else evalkit.toml's cache, else ~/.cache)."""
-    env = os.environ.get("EVALKIT_CACHE")
-    if env:
-        return Path(env).expanduser() / "weights"
+    """The user cache's weights folder: ``<cache>/weights`` with the cache of evalkit.toml (``$EVALKIT_CACHE`` wins)."""
     from evalkit.config import load_config
 
     return Path(load_config().cache).expanduser() / "weights"
@@ -170,8 +167,10 @@ def pick_device(device: str | None = None) -> str:
     """``device`` if given, else ``cuda`` when available, else ``cpu`` (never hard-coded)."""
     if device:
         return device
-    import torch
-
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

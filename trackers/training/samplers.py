@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +177,7 @@ def lasot_tracks(root: Path, names: list[str] | None = None) -> list[Track]:
 def _index_cache(root: Path) -> Path:
     from evalkit.config import load_config
 
-    cache = Path(os.environ.get("EVALKIT_CACHE") or load_config().cache).expanduser()
+    cache = Path(load_config().cache).expanduser()  # $EVALKIT_CACHE overrides evalkit.toml inside load_config
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
     return cache / "training-index" / f"vid-{key}.json"
 
