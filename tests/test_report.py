@@ -12,11 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import require_module
-from test_layouts import _store
+from test_layouts import RELEASE, _store
 
 from evalkit.cli import main
-
-RELEASE = ("data", "results", "otb100_cfnet_release")
 
 
 def _pdf_text(path: Path) -> list[str]:
