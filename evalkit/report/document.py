@@ -106,6 +106,15 @@ def _ci(ci: dict[str, tuple[float, float]], key: str) -> str:
     return f"[{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]" if lo_hi else ""
 
 
+def _best(values: SequenceABC[float | None], higher: bool = True) -> list[int]:
+    """Positions of the best finite values (within 1e-12 of the highest, or the lowest); none when none is finite."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return []
+    target = max(finite) if higher else min(finite)
+    return [i for i, v in enumerate(values) if v is not None and math.isfinite(v) and abs(v - target) < 1e-12]
+
+
 def _ranked(report: Any) -> list[str]:
     from evalkit.tables import ranked
 
@@ -118,10 +127,7 @@ def ope_table(report: Any) -> TableBlock:
     header = [["Tracker", "Success AUC", "95% CI", "Prec@20", "95% CI", "Prec AUC", "Norm prec", "Seqs", "Frames",
                "p vs best"]]
     rows, marks = [], {}
-    fields = {1: "success_auc", 3: "precision_20", 5: "precision_auc", 6: "norm_precision"}
-    best = {c: max((getattr(report.trackers[n].score, f) for n in names
-                    if math.isfinite(getattr(report.trackers[n].score, f))), default=None) for c, f in fields.items()}
-    for r, name in enumerate(names):
+    for name in names:
         t = report.trackers[name]
         s = t.score
         flag = ""
@@ -134,10 +140,9 @@ def ope_table(report: Any) -> TableBlock:
         rows.append([name + flag, _fmt(s.success_auc), _ci(t.ci95, "success_auc"), _fmt(s.precision_20),
                      _ci(t.ci95, "precision_20"), _fmt(s.precision_auc), _fmt(s.norm_precision),
                      str(s.n_sequences), str(s.n_frames), p])
-        for c, f in fields.items():
-            v = getattr(s, f)
-            if best[c] is not None and math.isfinite(v) and abs(v - best[c]) < 1e-12:
-                marks[(r, c)] = "best"
+    for c, f in {1: "success_auc", 3: "precision_20", 5: "precision_auc", 6: "norm_precision"}.items():
+        for r in _best([getattr(report.trackers[n].score, f) for n in names]):
+            marks[(r, c)] = "best"
     notes = []
     if any(t.ci95 for t in report.trackers.values()):
         notes.append("95% CI: percentile bootstrap over sequences. p vs best: paired sign-flip permutation test of "
@@ -163,13 +168,8 @@ def vot_table(report: Any) -> TableBlock:
         rows.append([name + ("" if t.complete else " *"), _fmt(s.eao), _fmt(s.accuracy), _fmt(s.robustness),
                      _fmt(float(s.failures), 1), _fmt(s.failures_per_100), str(len(t.per_sequence))])
     for c, attr, higher in ((1, "eao", True), (2, "accuracy", True), (5, "failures_per_100", False)):
-        vals = [getattr(report.trackers[n].score, attr) for n in names]
-        finite = [v for v in vals if math.isfinite(v)]
-        if finite:
-            target = max(finite) if higher else min(finite)
-            for r, v in enumerate(vals):
-                if math.isfinite(v) and abs(v - target) < 1e-12:
-                    marks[(r, c)] = "best"
+        for r in _best([getattr(report.trackers[n].score, attr) for n in names], higher):
+            marks[(r, c)] = "best"
     notes = [f"EAO over sequence lengths {report.interval[0]}-{report.interval[1]} ({report.convention} "
              f"convention); robustness: failures per sequence averaged over repetitions."]
     if report.partial:
@@ -192,9 +192,8 @@ def vot_tag_table(report: Any) -> TableBlock | None:
             ts = report.trackers[n].score.tags.get(tag)
             row.append("-" if ts is None else f"{_fmt(ts.eao)} / {_fmt(ts.accuracy)} / {ts.failures:g}")
             eaos.append(ts.eao if ts is not None and math.isfinite(ts.eao) else None)
-        finite = [v for v in eaos if v is not None]
-        for c, v in enumerate(eaos):
-            if v is not None and len(finite) > 1 and abs(v - max(finite)) < 1e-12:
+        if sum(v is not None for v in eaos) > 1:  # one tracker with the tag: nothing to mark
+            for c in _best(eaos):
                 marks[(r, c + 1)] = "best"
         rows.append(row)
     return TableBlock([["Tag", *names]], rows, marks, ["Cells: EAO / accuracy / failures on the frames with the tag; "
