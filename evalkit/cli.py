@@ -18,6 +18,7 @@ from pathlib import Path
 
 from evalkit import __version__
 from evalkit.commands import csv_list as _csv_list
+from evalkit.commands import param_overrides
 from evalkit.commands import rename_pair as _rename
 from evalkit.config import load_config
 from evalkit.errors import EvalkitError
@@ -296,13 +297,7 @@ def _tracker_specs(names: list[str], params: list[str]) -> list[object]:
     from evalkit.registry import tracker_class
     from evalkit.runner import TrackerSpec
 
-    overrides: dict[str, dict[str, str]] = {}
-    for p in params:
-        key, sep, value = p.partition("=")
-        tracker, dot, field_name = key.partition(".")
-        if not sep or not dot or not field_name:
-            raise EvalkitError(f"--param expects TRACKER.KEY=VALUE, got {p!r}")
-        overrides.setdefault(tracker.lower(), {})[field_name] = value
+    overrides = param_overrides(params)
     specs = []
     for ref in names:
         cls = tracker_class(ref)

@@ -20,3 +20,17 @@ def rename_pair(text: str) -> tuple[str, str]:
     if not sep or not old or not new:
         raise argparse.ArgumentTypeError(f"expected OLD=NEW, got {text!r}")
     return old, new
+
+
+def param_overrides(entries: list[str]) -> dict[str, dict[str, str]]:
+    """``--param TRACKER.KEY=VALUE`` entries -> ``{tracker (lower case): {KEY: VALUE}}``; malformed ones are errors."""
+    from evalkit.errors import EvalkitError
+
+    out: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        key, sep, value = entry.partition("=")
+        tracker, dot, field = key.partition(".")
+        if not sep or not dot or not field:
+            raise EvalkitError(f"--param expects TRACKER.KEY=VALUE, got {entry!r}")
+        out.setdefault(tracker.lower(), {})[field] = value
+    return out

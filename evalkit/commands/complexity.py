@@ -17,6 +17,7 @@ import json
 import sys
 from typing import Any
 
+from evalkit.commands import param_overrides
 from evalkit.errors import EvalkitError
 
 
@@ -38,13 +39,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _overrides(params: list[str], names: list[str]) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-    for item in params:
-        key, sep, value = item.partition("=")
-        tracker, dot, field = key.partition(".")
-        if not sep or not dot or not field:
-            raise EvalkitError(f"--param expects TRACKER.KEY=VALUE, got {item!r}")
-        out.setdefault(tracker.lower(), {})[field] = value
+    out = param_overrides(params)
     unknown = set(out) - {n.lower() for n in names}
     if unknown:
         raise EvalkitError(f"--param names trackers that are not measured: {', '.join(sorted(unknown))}")

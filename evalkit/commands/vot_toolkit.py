@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from evalkit.commands import csv_list as _csv_list
+from evalkit.commands import param_overrides
 from evalkit.errors import EvalkitError
 
 
@@ -52,17 +53,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(handler=run_vot_toolkit)
 
 
-def _params(entries: list[str]) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
-    for entry in entries:
-        key, sep, value = entry.partition("=")
-        tracker, dot, name = key.partition(".")
-        if not sep or not dot or not name:
-            raise EvalkitError(f"--param expects TRACKER.KEY=VALUE, got {entry!r}")
-        out.setdefault(tracker, {})[name] = value
-    return out
-
-
 def toolkit_summary(analysis: dict[str, object]) -> dict[str, dict[str, float]]:
     """Per tracker identifier: the toolkit's accuracy, failures (AverageAccuracyRobustness) and EAO (EAOScore)."""
     experiment = analysis["results"]["baseline"]  # type: ignore[index]
@@ -91,7 +81,9 @@ def run_vot_toolkit(args: argparse.Namespace) -> int:
         if root is None:
             raise EvalkitError(f"no data root for {args.suite}: pass --data-root")
         suite = load_suite(args.suite, root, args.sequences)
-        ws = vt.build_workspace(args.out, suite, args.trackers, _params(args.param), args.max_frames,
+        overrides = param_overrides(args.param)
+        params = {t: overrides[t.lower()] for t in args.trackers if t.lower() in overrides}
+        ws = vt.build_workspace(args.out, suite, args.trackers, params, args.max_frames,
                                 args.eao_interval, device=args.device, runtime=args.runtime)
         print(f"workspace: {ws.root} ({len((ws.root / 'sequences' / 'list.txt').read_text().split())} sequences, "
               f"trackers {', '.join(vt.tracker_identifier(t) for t in ws.trackers)}, EAO interval "
