@@ -116,9 +116,10 @@ def _best(values: SequenceABC[float | None], higher: bool = True) -> list[int]:
 
 
 def _ranked(report: Any) -> list[str]:
-    from evalkit.tables import ranked
+    """Tracker names best first: by success AUC, or by EAO for a VOT report (evalkit.tables' order)."""
+    from evalkit.tables import _vot_ranked, ranked
 
-    return ranked(report)
+    return _vot_ranked(report) if hasattr(report, "interval") else ranked(report)
 
 
 def ope_table(report: Any) -> TableBlock:
@@ -158,8 +159,7 @@ def ope_table(report: Any) -> TableBlock:
 
 def vot_table(report: Any) -> TableBlock:
     """EAO, accuracy, robustness and failures per tracker, best bold (fewest failures for R)."""
-    names = sorted(report.trackers, key=lambda n: -report.trackers[n].score.eao
-                   if math.isfinite(report.trackers[n].score.eao) else math.inf)
+    names = _ranked(report)
     header = [["Tracker", "EAO", "Accuracy", "Robustness", "Failures", "Failures / 100 frames", "Seqs"]]
     rows, marks = [], {}
     for name in names:
@@ -179,8 +179,7 @@ def vot_table(report: Any) -> TableBlock:
 
 def vot_tag_table(report: Any) -> TableBlock | None:
     """Per visual attribute (VOT per-frame tags): EAO, accuracy and failures of every tracker; best EAO bold."""
-    names = sorted(report.trackers, key=lambda n: -report.trackers[n].score.eao
-                   if math.isfinite(report.trackers[n].score.eao) else math.inf)
+    names = _ranked(report)
     tags = sorted({t for n in names for t in report.trackers[n].score.tags})
     if not tags:
         return None
