@@ -142,7 +142,7 @@ def _run_supervised(tracker: Tracker, seq: Sequence, spec: Any, order: list[int]
     gt = seq.ground_truth
     # The failure test uses the VOT overlap: the ground-truth polygon (not its bounding box), rasterised within the
     # image, exactly as the scoring does; the tracker is (re-)initialised on the polygon's axis-aligned box.
-    regions = seq.regions if seq.regions is not None else np.hstack([gt, np.full((len(gt), 4), np.nan)])
+    regions = seq.region_rows
     bounds = np.asarray(seq.image_size, dtype=np.float64) if seq.image_size is not None else None
     resume_at = order[0]
     assert seq.frames is not None

@@ -127,12 +127,6 @@ def _check_suite(suite: Suite, allow_partial: bool) -> None:
                            f"groundtruth.txt")
 
 
-def _sequence_regions(seq: Sequence) -> NDArray[np.float64]:
-    if seq.regions is not None:
-        return seq.regions
-    return np.hstack([seq.ground_truth, np.full((seq.n_frames, 4), np.nan)])
-
-
 def _usable_runs(rs: ResultSet, seq: Sequence, problems: list[InputProblem]) -> list[VotRun]:
     runs = rs.vot_runs_for(seq.name, seq.aliases)
     if not runs:
@@ -166,7 +160,7 @@ def evaluate_result_set(rs: ResultSet, suite: Suite, rules: SupervisedRules
     if not picked:
         return {}, problems, unscored
     pred = np.concatenate([r.regions for _, runs in picked for r in runs])
-    gt = np.concatenate([_sequence_regions(seq) for seq, runs in picked for _ in runs])
+    gt = np.concatenate([seq.region_rows for seq, runs in picked for _ in runs])
     size = np.concatenate([np.tile(np.asarray(seq.image_size, dtype=np.float64), (seq.n_frames, 1))
                            for seq, runs in picked for _ in runs])
     accuracy_overlaps = region_overlap(pred, gt, size)  # accuracy: bounds [W, H], as both toolkits pass them

@@ -87,6 +87,13 @@ class Sequence:
         return int(self.ground_truth.shape[0])
 
     @property
+    def region_rows(self) -> NDArray[np.float64]:
+        """N x 8 VOT regions: the annotated ones, else the boxes as x,y,w,h padded with NaN (VOT's rectangles)."""
+        if self.regions is not None:
+            return self.regions
+        return np.hstack([self.ground_truth, np.full((self.n_frames, 4), np.nan)])
+
+    @property
     def has_frames(self) -> bool:
         """True when image paths are known (needed to run a tracker, not to score results)."""
         return self.frames is not None
