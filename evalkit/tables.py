@@ -166,7 +166,8 @@ def format_csv(report: ScoreReport) -> str:
     return buf.getvalue()
 
 
-def _vot_ranked(report: VotReport) -> list[str]:
+def vot_ranked(report: VotReport) -> list[str]:
+    """Tracker names sorted by EAO, best first (unscored trackers last)."""
     return _best_first(report.trackers, lambda t: t.score.eao)
 
 
@@ -179,7 +180,7 @@ def format_vot_table(report: VotReport) -> str:
         title += f" | PARTIAL (not the benchmark's headline numbers, {len(report.missing_data)} missing)"
     header = ["Tracker", "EAO", "Accuracy", "Robustness", "Failures", "Fail/100 fr", "Seqs", "Frames"]
     rows = []
-    for name in _vot_ranked(report):
+    for name in vot_ranked(report):
         s = report.trackers[name].score
         rows.append([name, _fmt(s.eao), _fmt(s.accuracy), _fmt(s.robustness),
                      f"{s.failures:.0f}" if float(s.failures).is_integer() else _fmt(s.failures),
@@ -191,7 +192,7 @@ def format_vot_table(report: VotReport) -> str:
 
 def format_vot_tag_table(report: VotReport) -> str:
     """Accuracy and failures per visual attribute (VOT per-frame tags) of every tracker."""
-    names = _vot_ranked(report)
+    names = vot_ranked(report)
     tags = sorted({t for n in names for t in report.trackers[n].score.tags})
     header = ["Tag", *[f"{n} A / F" for n in names]]
     rows = []
@@ -225,7 +226,7 @@ def format_vot_csv(report: VotReport) -> str:
     fields = ["eao", "accuracy", "robustness", "failures", "failures_per_100"]
     writer.writerow(["suite", "protocol", "partial", "tracker", *fields])
     data = report.as_json()["trackers"]
-    for name in _vot_ranked(report):
+    for name in vot_ranked(report):
         writer.writerow([report.suite, report.protocol, report.partial, name,
                          *[data[name][f] for f in fields]])  # type: ignore[index]
     return buf.getvalue()

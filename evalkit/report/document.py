@@ -117,9 +117,9 @@ def _best(values: SequenceABC[float | None], higher: bool = True) -> list[int]:
 
 def _ranked(report: Any) -> list[str]:
     """Tracker names best first: by success AUC, or by EAO for a VOT report (evalkit.tables' order)."""
-    from evalkit.tables import _vot_ranked, ranked
+    from evalkit.tables import ranked, vot_ranked
 
-    return _vot_ranked(report) if hasattr(report, "interval") else ranked(report)
+    return vot_ranked(report) if hasattr(report, "interval") else ranked(report)
 
 
 def ope_table(report: Any) -> TableBlock:
@@ -238,7 +238,7 @@ def paper_table_block(table: Any) -> TableBlock:
 def sequence_tables(report: Any, chunk: int = 10) -> list[TableBlock]:
     """Per-sequence success AUC (OPE/TRE/SRE) or accuracy/failures (VOT), at most ``chunk`` trackers a table."""
     is_vot = hasattr(report, "interval")
-    names = sorted(report.trackers, key=lambda n: -report.trackers[n].score.eao) if is_vot else _ranked(report)
+    names = _ranked(report)
     seqs = sorted({s for t in report.trackers.values() for s in t.per_sequence}, key=str.lower)
     out = []
     for start in range(0, len(names), chunk):
