@@ -82,11 +82,12 @@ def _discover(path: Path, renames: dict[str, str]) -> list[Any]:
 
 
 def store_protocol(rs: Any) -> str | None:
-    """The protocol an evalkit store folder's ``run.json`` records (None for other layouts)."""
+    """The protocol an evalkit store folder's ``run.json`` records (None for other layouts, or when it records none)."""
     from evalkit.report.provenance import read_run_json
 
     meta = read_run_json(Path(rs.source))
-    return None if meta is None else str(meta.get("protocol"))
+    protocol = None if meta is None else meta.get("protocol")
+    return None if protocol is None else str(protocol)
 
 
 def _run_params(rs: Any) -> dict[str, Any]:
