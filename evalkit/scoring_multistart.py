@@ -5,9 +5,10 @@
     {'accuracy': 0.71, 'robustness': 0.93, 'eao': 0.52, 'n_sequences': 8, 'n_runs': 24}
 
 Each stored run is named by its anchor (``anchor-00050-forward``, see :mod:`evalkit.protocols.multistart`) and holds
-its boxes in frame order; the overlaps are taken in run order (backward runs reversed) with the VOT raster overlap
-against the annotated region within the image on VOT suites, and the box IoU elsewhere, then pooled by
-:mod:`evalkit.metrics.multistart` with vot-toolkit's VOT2020 rules.
+its boxes in frame order; the overlaps are taken in run order (backward runs reversed) by
+:func:`~evalkit.metrics.multistart.run_overlaps`: the VOT raster overlap against the annotated region within the image
+on VOT suites, the box IoU elsewhere; then pooled by :mod:`evalkit.metrics.multistart` with vot-toolkit's VOT2020
+rules.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import NDArray
 
-from evalkit import geometry
-from evalkit.datasets.base import Sequence, Suite
+from evalkit.datasets.base import Suite
 from evalkit.errors import InputProblem, PartialSuiteError
-from evalkit.metrics.multistart import VOT2020, MultistartRules, MultistartScore, SequenceMultistart, aggregate
+from evalkit.metrics.multistart import (
+    VOT2020,
+    MultistartRules,
+    MultistartScore,
+    SequenceMultistart,
+    aggregate,
+    run_overlaps,
+)
 from evalkit.metrics.multistart import score_sequence as score_multistart_sequence
 from evalkit.results import ResultSet, Run
 
@@ -68,27 +74,6 @@ def anchor_of(run: Run) -> tuple[int, int] | None:
     return int(m.group(1)), (1 if m.group(2) == "forward" else -1)
 
 
-def _frame_overlaps(seq: Sequence, rows: NDArray[np.intp], boxes: NDArray[np.float64]
-                    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """Overlap of each box with the ground truth at ``rows`` (VOT raster overlap where regions exist) and presence."""
-    gt = seq.ground_truth[rows]
-    present = np.isfinite(gt).all(axis=1) & (gt[:, 2] > 0) & (gt[:, 3] > 0)
-    pred_ok = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
-    values = np.zeros(len(rows))
-    both = present & pred_ok
-    if both.any():
-        if seq.regions is not None:
-            from evalkit.metrics.vot import region_overlap
-
-            pred = np.hstack([boxes[both], np.full((int(both.sum()), 4), np.nan)])
-            bounds = None if seq.image_size is None else np.tile(np.asarray(seq.image_size, float), (len(pred), 1))
-            values[both] = np.nan_to_num(region_overlap(pred, seq.regions[rows][both], bounds), nan=0.0)
-        else:
-            values[both] = np.nan_to_num(geometry.iou(boxes[both], gt[both]), nan=0.0)
-    values[~present & ~pred_ok] = 1.0  # VOT: an empty frame reported as empty is a perfect overlap
-    return values, present
-
-
 def evaluate_result_set(rs: ResultSet, suite: Suite, rules: MultistartRules
                         ) -> tuple[dict[str, SequenceMultistart], list[InputProblem], list[str]]:
     """Per-sequence multistart sums of one tracker; problems (unnamed or wrong-length runs) are collected."""
@@ -110,9 +95,9 @@ def evaluate_result_set(rs: ResultSet, suite: Suite, rules: MultistartRules
                 problems.append(InputProblem(run.source, None, f"has {len(run.boxes)} boxes, the {seq.name} anchor "
                                                                f"run from row {row} covers {len(rows)} frames"))
                 continue
-            values, vis = _frame_overlaps(seq, rows, np.asarray(run.boxes, dtype=np.float64))
-            if direction < 0:  # run order: from the anchor backwards
-                values, vis = values[::-1], vis[::-1]
+            # stored in frame order; scored in run order (a backward run goes from its anchor down to row 0)
+            values, vis = run_overlaps(np.asarray(run.boxes, dtype=np.float64)[::direction], seq.ground_truth,
+                                       rows[::direction], regions=seq.regions, bounds=seq.image_size)
             overlaps.append(values)
             present.append(vis)
         if not overlaps:

@@ -198,11 +198,14 @@ def aggregate(per_sequence: Iterable[SequenceMultistart], rules: MultistartRules
 
 def run_overlaps(predictions: ArrayLike, ground_truth: ArrayLike, rows: SequenceABC[int],
                  overlap: Callable[[ArrayLike, ArrayLike], NDArray[np.float64]] = geometry.iou,
+                 regions: ArrayLike | None = None, bounds: ArrayLike | None = None,
                  ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Overlaps of a run's boxes (in run order) with the ground truth at ``rows`` (``RunSpec.rows``).
 
     Returns (overlaps, target_present); a frame with empty ground truth scores 1 when the prediction is empty too,
-    else 0 (VOT's rule), and a missing prediction scores 0.
+    else 0 (VOT's rule), and a missing prediction scores 0. With ``regions`` (the sequence's N x 8 VOT regions) the
+    overlap is VOT's raster overlap with the annotated region, within ``bounds`` (W, H) when given, instead of
+    ``overlap`` of the boxes.
     """
     pred = geometry.view_boxes(predictions)
     gt = geometry.view_boxes(ground_truth)[np.asarray(list(rows), dtype=np.intp)]
@@ -212,7 +215,13 @@ def run_overlaps(predictions: ArrayLike, ground_truth: ArrayLike, rows: Sequence
     pred_ok = geometry.valid_boxes(pred)
     values = np.zeros(len(gt))
     both = present & pred_ok
-    if both.any():
+    if both.any() and regions is not None:
+        from evalkit.metrics.vot import region_overlap
+
+        padded = np.hstack([pred[both], np.full((int(both.sum()), 4), np.nan)])
+        picked = np.asarray(regions, dtype=np.float64)[np.asarray(list(rows), dtype=np.intp)][both]
+        values[both] = np.nan_to_num(region_overlap(padded, picked, bounds), nan=0.0)
+    elif both.any():
         values[both] = np.nan_to_num(overlap(pred[both], gt[both]), nan=0.0)
     values[~present & ~pred_ok] = 1.0
     return values, present
