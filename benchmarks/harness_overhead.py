@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from evalkit.datasets import load_suite  # noqa: E402
 from evalkit.harness import run_spec  # noqa: E402
+from evalkit.protocols import expand  # noqa: E402
 from evalkit.runner import TrackerSpec, execute, plan_jobs  # noqa: E402
 from evalkit.store import ResultStore  # noqa: E402
 from trackers.base import Prediction, Tracker  # noqa: E402
@@ -77,7 +78,7 @@ def parallel_speedup(suite: object, data_root: str | None) -> tuple[float, float
         with tempfile.TemporaryDirectory() as tmp:
             store = ResultStore(Path(tmp))
             plan = plan_jobs([TrackerSpec("csrt", "csrt")], [suite], "ope",  # type: ignore[list-item]
-                             lambda seq, det: [SimpleNamespace(label="ope", protocol="ope", start=0)], store,
+                             lambda seq, det: expand("ope", seq), store,
                              {suite.name: data_root}, None)  # type: ignore[attr-defined]
             t0 = time.perf_counter()
             summary = execute(plan, workers=workers, progress=False)

@@ -75,8 +75,13 @@ class Plan:
 
     def merged(self, other: Plan) -> Plan:
         """Both plans' jobs (longest first overall), skipped counts and folders."""
-        jobs = sorted([*self.jobs, *other.jobs], key=lambda j: -len(j.spec.rows))
-        return Plan(jobs, self.skipped + other.skipped, {**self.folders, **other.folders})
+        return Plan(_longest_first([*self.jobs, *other.jobs]), self.skipped + other.skipped,
+                    {**self.folders, **other.folders})
+
+
+def _longest_first(jobs: list[Job]) -> list[Job]:
+    """Jobs by frames to track, most first (stable): with several workers the last job to start is a short one."""
+    return sorted(jobs, key=lambda j: -len(j.spec.rows))
 
 
 def tracker_identity(spec: TrackerSpec) -> tuple[dict[str, Any], str | None, bool]:
@@ -90,7 +95,6 @@ def plan_jobs(trackers: SequenceABC[TrackerSpec], suites: SequenceABC[Suite], pr
               seed: int = 0) -> Plan:
     """Every (tracker, sequence, run spec) job not already finished under the tracker's current fingerprint."""
     plan = Plan()
-    lengths: dict[int, int] = {}
     for t in trackers:
         params, weights, deterministic = tracker_identity(t)
         fp = fingerprint(t.name, params, weights)
@@ -110,10 +114,8 @@ def plan_jobs(trackers: SequenceABC[TrackerSpec], suites: SequenceABC[Suite], pr
                         continue
                     plan.jobs.append(Job(t, folder, suite.name, data_roots.get(suite.name), seq.name, spec,
                                          device))
-                    lengths[len(plan.jobs) - 1] = seq.n_frames
     # longest runs first: with several workers the last job to start is a short one, so none idles long
-    order = sorted(range(len(plan.jobs)), key=lambda k: -lengths[k])
-    plan.jobs = [plan.jobs[k] for k in order]
+    plan.jobs = _longest_first(plan.jobs)
     return plan
 
 
