@@ -9,10 +9,15 @@ A weight file is resolved, first found wins, from:
    ``evalkit weights fetch NAME`` fills.
 
 Nothing is downloaded implicitly. A missing file is an error that says which file, every place looked at, and the
-command that fetches it. Files are loaded with ``torch.load(..., weights_only=True)`` only (no pickled code runs).
+command that fetches it. A catalog file found in ``$EVALKIT_WEIGHTS`` or the cache must have the published sha256,
+else it is refused (the error names the file and both digests); a file named explicitly is used as given, and its
+digest labels the run (:func:`weights_digest`, :func:`label_suffix`). Files are loaded with
+``torch.load(..., weights_only=True)`` only (no pickled code runs).
 
     >>> path = resolve_weights("dcfnet")                       # doctest: +SKIP
     >>> state = load_state_dict(path)                          # doctest: +SKIP
+    >>> weights_digest("dcfnet", "runs/d/final.pth").published  # doctest: +SKIP
+    False
 """
 
 from __future__ import annotations
@@ -34,7 +39,23 @@ class WeightFile:
     relpath: str
     sha256: str
     url: str
-    source: str  # the authors' repository and path, for the error messages and the README
+    source: str  # the authors' repository and path, for the error messages and `evalkit weights list`
+    licence: str = "unknown"  # as the source's LICENSE / PROVENANCE.md states it; "unknown" only when nothing says
+
+
+@dataclass(frozen=True)
+class TrainOnly:
+    """A network whose authors published no weight file evalkit can have: it must be trained (``evalkit train``)."""
+
+    name: str  # the tracker name (``--trackers NAME``)
+    source: str  # where the network is described, and why no file is catalogued
+    train: str  # the command(s) that make the weights
+
+    @property
+    def how(self) -> str:
+        """The one-line instruction shown wherever the missing weights are reported."""
+        return (f"must be trained: {self.train}, then --param {self.name}.weights=DIR/final.pth "
+                f"(or --param {self.name}.random_init=true for the untrained network)")
 
 
 # The authors' released files (sha256 of the published bytes; see ../shared/weights/*/PROVENANCE.md).
@@ -43,37 +64,107 @@ CATALOG: dict[str, WeightFile] = {w.name: w for w in (
                "8a9c2ad0a25998d873152e67f2bc4ff83ed2cfed54f4f08cb8acd37810dfc0b8",
                "https://raw.githubusercontent.com/foolwood/DCFNet_pytorch/"
                "b8434baa2d136df8f55c1addb3e77f40b3c379fc/track/param.pth",
-               "foolwood/DCFNet_pytorch track/param.pth"),
+               "foolwood/DCFNet_pytorch track/param.pth", "MIT"),
     WeightFile("dcfnet-mat", "dcfnet/DCFNet-net-7-125-2.mat",
                "394e15a6b26594dbf2f36ffeeacc3b2cf3ec6bf9f29c5084d24f02830572120c",
                "https://raw.githubusercontent.com/foolwood/DCFNet/"
                "3b1b850f02bda2e107196f4a1e64c393cdfc0ce8/DCFNet/DCFNet-net-7-125-2.mat",
-               "foolwood/DCFNet DCFNet/DCFNet-net-7-125-2.mat"),
+               "foolwood/DCFNet DCFNet/DCFNet-net-7-125-2.mat", "MIT"),
     WeightFile("dcfnet-golden", "dcfnet/net_param.mat",
                "0095109bdd7e343065920dd8d8e370fa3cfff51478492637dfb8fad83c43c0fa",
                "https://raw.githubusercontent.com/foolwood/DCFNet_pytorch/"
                "b8434baa2d136df8f55c1addb3e77f40b3c379fc/track/net_param.mat",
-               "foolwood/DCFNet_pytorch track/net_param.mat"),
+               "foolwood/DCFNet_pytorch track/net_param.mat", "MIT"),
     WeightFile("fdsiamfc30", "fdsiamfc/FDSiamfc_30.pth",
                "5d3a5c108d3a41971e24e73643d12bcf77108cb43853f66ef922da121d4fb02c",
                "https://raw.githubusercontent.com/conquerhuang/FDSiamFC/"
                "0a6ce599fb5c5ffbd9491ec2f69f2aadb1b93e30/pretrained/FDSiamfc_30.pth",
-               "conquerhuang/FDSiamFC pretrained/FDSiamfc_30.pth"),
+               "conquerhuang/FDSiamFC pretrained/FDSiamfc_30.pth", "MIT"),
     WeightFile("fdsiamfc15", "fdsiamfc/FDSiamfc_15.pth",
                "63c8ab0d183526115672c15e02a7471820c214821c1dd7d2f5cdc307b0073379",
                "https://raw.githubusercontent.com/conquerhuang/FDSiamFC/"
                "0a6ce599fb5c5ffbd9491ec2f69f2aadb1b93e30/pretrained/FDSiamfc_15.pth",
-               "conquerhuang/FDSiamFC pretrained/FDSiamfc_15.pth"),
+               "conquerhuang/FDSiamFC pretrained/FDSiamfc_15.pth", "MIT"),
     WeightFile("fdsiamd", "fdsiamfc/FDSiamd.pth",
                "1b90de8fc3075efb6086280e3f71a2d426a7fbc9302098b06ea4853e81b3a4c1",
                "https://raw.githubusercontent.com/conquerhuang/FDSiamFC/"
                "0a6ce599fb5c5ffbd9491ec2f69f2aadb1b93e30/pretrained/FDSiamd.pth",
-               "conquerhuang/FDSiamFC pretrained/FDSiamd.pth"),
+               "conquerhuang/FDSiamFC pretrained/FDSiamd.pth", "MIT"),
+    # SiamFC-3s: the authors' 2016-08-17.net.mat as an int8 TFLite export (no float copy could be had);
+    # trackers.siamfc.tflite_import dequantizes it into a cached float state dict.
+    WeightFile("siamfc", "siamfc/whole_model_full_quant_scale3.tflite",
+               "1b96d47dde6d6ffcbb7ebc65a6d4afd3279be63611b181745eb37544f3a67fd0",
+               "https://raw.githubusercontent.com/tongtybj/SiamFC-TensorFlow/b885c62132fb6203e820570a2263e6a401af5d26/"
+               "Logs/SiamFC/track_model_checkpoints/SiamFC-3s-color-pretrained/models/whole_model_full_quant_scale3.tflite",
+               "tongtybj/SiamFC-TensorFlow (int8 TFLite of the authors' bertinetto/siamese-fc 2016-08-17.net.mat) "
+               "Logs/SiamFC/track_model_checkpoints/SiamFC-3s-color-pretrained/models/whole_model_full_quant_scale3.tflite",
+               "MIT"),
+)}
+
+# Networks of seed trackers with no catalogued file: the only way to real weights is `evalkit train`.
+TRAIN_ONLY: dict[str, TrainOnly] = {t.name: t for t in (
+    TrainOnly("cfnet-conv5", "bertinetto/cfnet release, cfnet-conv5_e80.mat: no copy with a known sha256 could be "
+              "had (shared/weights/cfnet/PROVENANCE.md)", "evalkit train --tracker cfnet-conv5 --data DATA --out DIR"),
+    TrainOnly("baseline-conv5", "bertinetto/cfnet release, baseline-conv5_e55.mat: no copy with a known sha256 could "
+              "be had (shared/weights/cfnet/PROVENANCE.md)",
+              "evalkit train --tracker baseline-conv5 --data DATA --out DIR"),
+    TrainOnly("dcffnet", "DCFFNet paper (Ma et al.): no public code or weights",
+              "evalkit train --tracker dcffnet --data DATA --out DIR1, copy DIR1/final.pth to "
+              "$EVALKIT_WEIGHTS/dcffnet/stage1-cf-double.pth, evalkit train --tracker dcffnet-stage2 --data DATA "
+              "--out DIR"),
+    *(TrainOnly(f"dcfnet-{arch}", f"DCFNet paper Table 1 ({arch}): foolwood/DCFNet released only the default network",
+                f"evalkit train --tracker dcfnet-{arch} --data DATA --out DIR")
+      for arch in ("conv1", "conv2", "conv1-dilation")),
 )}
 
 
 class WeightsError(EvalkitError):
     """A weight file is missing, corrupt or does not match the network."""
+
+
+class MissingWeightsError(WeightsError):
+    """No file for a catalog name (or relpath) in any place looked at."""
+
+    def __init__(self, name: str, looked: list[Path], message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.looked = looked
+
+
+class WeightsMismatchError(WeightsError):
+    """A file found in ``$EVALKIT_WEIGHTS`` or the cache is not the published file (its sha256 differs)."""
+
+    def __init__(self, name: str, path: Path, expected: str, actual: str) -> None:
+        super().__init__(f"{path}: sha256 {actual} is not the published {name} ({expected}); refusing it. Delete it "
+                         f"and run `evalkit weights fetch {name}`, or name the file explicitly "
+                         f"(--param TRACKER.weights={path}) to run it as a labelled, non-published network")
+        self.name = name
+        self.path = path
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True)
+class ResolvedWeights:
+    """A resolved weight file, its sha256, and whether it is the catalog's published file."""
+
+    path: Path
+    sha256: str
+    explicit: bool  # named by path: used even when it is not the published file
+    expected: str | None  # the catalog's sha256, None when the name is not in the catalog
+
+    @property
+    def published(self) -> bool:
+        """True when the file is the catalog's published file."""
+        return self.expected is not None and self.sha256 == self.expected
+
+
+def catalog_entry(name_or_relpath: str) -> WeightFile | None:
+    """The catalog entry with this name or relpath, or None."""
+    entry = CATALOG.get(name_or_relpath)
+    if entry is None:
+        entry = next((e for e in CATALOG.values() if e.relpath == name_or_relpath), None)
+    return entry
 
 
 def cache_dir() -> Path:
@@ -85,7 +176,7 @@ def cache_dir() -> Path:
 
 def candidates(name_or_relpath: str, explicit: str | os.PathLike[str] | None = None) -> list[Path]:
     """Every place a weight file is looked for, in order."""
-    entry = CATALOG.get(name_or_relpath)
+    entry = catalog_entry(name_or_relpath)
     rel = entry.relpath if entry else name_or_relpath
     out: list[Path] = []
     if explicit:
@@ -97,10 +188,23 @@ def candidates(name_or_relpath: str, explicit: str | os.PathLike[str] | None = N
     return out
 
 
+def shared_weights_folder(relpath: str) -> Path | None:
+    """A reference folder laid out like shared/weights that holds ``relpath`` (``$EVALKIT_SHARED/weights`` or
+    ``../shared/weights``, the Makefile's default), for a ready-made ``export EVALKIT_WEIGHTS=...`` hint."""
+    roots = [Path(os.environ["EVALKIT_SHARED"]).expanduser()] if os.environ.get("EVALKIT_SHARED") else []
+    roots.append(Path("..") / "shared")
+    for root in roots:
+        if (root / "weights" / relpath).is_file():
+            return (root / "weights").resolve()
+    return None
+
+
 def resolve_weights(name_or_relpath: str, explicit: str | os.PathLike[str] | None = None) -> Path:
     """The first existing weight file for a catalog name (or a relpath under a weights folder).
 
-    An explicit path that does not exist is an error by itself (never silently replaced by another file).
+    An explicit path that does not exist is an error by itself (never silently replaced by another file). A catalog
+    file found in ``$EVALKIT_WEIGHTS`` or the cache whose sha256 differs from the catalog is refused
+    (:class:`WeightsMismatchError`), never silently used nor skipped for the next place.
     """
     if explicit:
         p = Path(explicit).expanduser()
@@ -108,25 +212,102 @@ def resolve_weights(name_or_relpath: str, explicit: str | os.PathLike[str] | Non
             raise WeightsError(f"weights file {p} does not exist (given explicitly for {name_or_relpath})")
         return p
     looked = candidates(name_or_relpath)
+    entry = catalog_entry(name_or_relpath)
     for p in looked:
         if p.is_file():
+            if entry is not None and (digest := sha256_of(p)) != entry.sha256:
+                raise WeightsMismatchError(entry.name, p, entry.sha256, digest)
             return p
-    entry = CATALOG.get(name_or_relpath)
     how = (f"run `evalkit weights fetch {entry.name}` (downloads {entry.source}, checks its sha256), "
            if entry else "")
-    raise WeightsError(
+    shared = shared_weights_folder(entry.relpath if entry else name_or_relpath)
+    env = (f"export EVALKIT_WEIGHTS={shared}" if shared else
+           "set EVALKIT_WEIGHTS to a folder laid out like shared/weights")
+    raise MissingWeightsError(
+        entry.name if entry else name_or_relpath, looked,
         f"weights {name_or_relpath!r} not found; looked in: {', '.join(str(p) for p in looked)}"
         f"{'' if os.environ.get('EVALKIT_WEIGHTS') else ' (EVALKIT_WEIGHTS is not set)'}. "
-        f"To get it: {how}set EVALKIT_WEIGHTS to a folder laid out like shared/weights, or pass the path explicitly")
+        f"To get it: {how}{env}, or pass the path explicitly")
+
+
+def weights_digest(name_or_relpath: str, explicit: str | os.PathLike[str] | None = None) -> ResolvedWeights:
+    """The file :func:`resolve_weights` picks and its sha256, to label a run (explicit files may be unpublished)."""
+    path = resolve_weights(name_or_relpath, explicit)
+    entry = catalog_entry(name_or_relpath)
+    return ResolvedWeights(path, sha256_of(path), bool(explicit), entry.sha256 if entry else None)
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}  # (path, size, mtime): resolution, listing and fingerprinting re-hash
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file (part of a tracker's result fingerprint)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """Hex sha256 of a file (part of a tracker's result fingerprint); remembered while the file is unchanged."""
+    st = os.stat(path)
+    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
+
+
+def is_untrained(params: Any) -> bool:
+    """True when a tracker's parameters ask for the untrained (seeded random) network: ``random_init=true``."""
+    return getattr(params, "random_init", False) is True
+
+
+def label_suffix(params: Any, sha256: str | None, catalog_name: str | None = None) -> str:
+    """What a result label must carry beyond the tracker name: `` [untrained]`` for ``random_init``,
+    `` [weights <sha256[:12]>]`` for weights that are not a published catalog file, else ``""``.
+
+    ``sha256`` is the tracker's ``weights_sha256()`` (None: no weights); ``catalog_name`` narrows "published" to
+    that entry (a tracker's own file), otherwise any catalog file counts.
+    """
+    if is_untrained(params):
+        return " [untrained]"
+    if sha256 is None:
+        return ""
+    entry = CATALOG.get(catalog_name) if catalog_name else None
+    published = {entry.sha256} if entry else {e.sha256 for e in CATALOG.values()}
+    return "" if sha256 in published else f" [weights {sha256[:12]}]"
+
+
+@dataclass(frozen=True)
+class WeightsStatus:
+    """Where a catalog file was found (if anywhere), its sha256 and every place looked at; never raises."""
+
+    entry: WeightFile
+    path: Path | None
+    sha256: str | None
+    looked: tuple[Path, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the published file was found."""
+        return self.path is not None and self.sha256 == self.entry.sha256
+
+    @property
+    def place(self) -> str:
+        """Which place holds the file: ``$EVALKIT_WEIGHTS`` or ``cache`` (empty when not found)."""
+        if self.path is None:
+            return ""
+        env = os.environ.get("EVALKIT_WEIGHTS")
+        return "$EVALKIT_WEIGHTS" if env and self.path == Path(env).expanduser() / self.entry.relpath else "cache"
+
+
+def weights_status(name: str) -> WeightsStatus:
+    """The state of catalog file ``name`` as a run would see it (for `evalkit weights list` and preflight)."""
+    entry = CATALOG[name]
+    looked = tuple(candidates(name))
+    try:
+        path = resolve_weights(name)
+    except WeightsMismatchError as exc:
+        return WeightsStatus(entry, exc.path, exc.actual, looked)
+    except MissingWeightsError:
+        return WeightsStatus(entry, None, None, looked)
+    return WeightsStatus(entry, path, entry.sha256, looked)
 
 
 def load_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -163,17 +344,6 @@ def load_into(module: Any, state: dict[str, Any], path: str | os.PathLike[str], 
     module.load_state_dict(state, strict=True)
 
 
-def pick_device(device: str | None = None) -> str:
-    """``device`` if given, else ``cuda`` when available, else ``cpu`` (never hard-coded)."""
-    if device:
-        return device
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def fetch(name: str, dest: str | os.PathLike[str] | None = None, base_url: str | None = None,
           force: bool = False, progress: bool = True, timeout: float = 60.0) -> Path:
     """Download catalog file ``name`` into ``dest`` (default: the user cache) and check its sha256; returns the path.
@@ -186,6 +356,8 @@ def fetch(name: str, dest: str | os.PathLike[str] | None = None, base_url: str |
     import urllib.error
     import urllib.request
 
+    if name in TRAIN_ONLY:
+        raise WeightsError(f"{name} has no published weight file to fetch: {TRAIN_ONLY[name].how}")
     if name not in CATALOG:
         import difflib
 
