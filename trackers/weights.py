@@ -26,9 +26,11 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from evalkit.errors import EvalkitError
+
+_Entry = TypeVar("_Entry", "WeightFile", "TrainOnly")
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,18 @@ class TrainOnly:
                 f"(or --param {self.name}.random_init=true for the untrained network)")
 
 
+def _by_name(*entries: _Entry) -> dict[str, _Entry]:
+    """Entries keyed by name; a name given twice is an error (a later entry never silently replaces one)."""
+    out: dict[str, _Entry] = {}
+    for e in entries:
+        if e.name in out:
+            raise ValueError(f"trackers.weights: catalog name {e.name!r} is defined twice")
+        out[e.name] = e
+    return out
+
+
 # The authors' released files (sha256 of the published bytes; see ../shared/weights/*/PROVENANCE.md).
-CATALOG: dict[str, WeightFile] = {w.name: w for w in (
+CATALOG: dict[str, WeightFile] = _by_name(
     WeightFile("dcfnet", "dcfnet/param.pth",
                "8a9c2ad0a25998d873152e67f2bc4ff83ed2cfed54f4f08cb8acd37810dfc0b8",
                "https://raw.githubusercontent.com/foolwood/DCFNet_pytorch/"
@@ -99,10 +111,10 @@ CATALOG: dict[str, WeightFile] = {w.name: w for w in (
                "tongtybj/SiamFC-TensorFlow (int8 TFLite of the authors' bertinetto/siamese-fc 2016-08-17.net.mat) "
                "Logs/SiamFC/track_model_checkpoints/SiamFC-3s-color-pretrained/models/whole_model_full_quant_scale3.tflite",
                "MIT"),
-)}
+)
 
 # Networks of seed trackers with no catalogued file: the only way to real weights is `evalkit train`.
-TRAIN_ONLY: dict[str, TrainOnly] = {t.name: t for t in (
+TRAIN_ONLY: dict[str, TrainOnly] = _by_name(
     TrainOnly("cfnet-conv5", "bertinetto/cfnet release, cfnet-conv5_e80.mat: no copy with a known sha256 could be "
               "had (shared/weights/cfnet/PROVENANCE.md)", "evalkit train --tracker cfnet-conv5 --data DATA --out DIR"),
     TrainOnly("baseline-conv5", "bertinetto/cfnet release, baseline-conv5_e55.mat: no copy with a known sha256 could "
@@ -115,7 +127,7 @@ TRAIN_ONLY: dict[str, TrainOnly] = {t.name: t for t in (
     *(TrainOnly(f"dcfnet-{arch}", f"DCFNet paper Table 1 ({arch}): foolwood/DCFNet released only the default network",
                 f"evalkit train --tracker dcfnet-{arch} --data DATA --out DIR")
       for arch in ("conv1", "conv2", "conv1-dilation")),
-)}
+)
 
 
 class WeightsError(EvalkitError):
