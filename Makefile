@@ -7,6 +7,14 @@ PIP     := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: install install-test demo test lint bench clean
 
+# The authors' weight files for the deep trackers: $(SHARED)/weights (../shared/weights) when that folder exists and
+# the user has not set EVALKIT_WEIGHTS; trackers resolve their catalog files there (trackers/weights.py).
+ifeq ($(origin EVALKIT_WEIGHTS),undefined)
+ifneq ($(wildcard $(SHARED)/weights),)
+demo test: export EVALKIT_WEIGHTS := $(abspath $(SHARED)/weights)
+endif
+endif
+
 # torch is pinned and installed first: an unpinned torch pulled in by a dependency would fetch a multi-GB CUDA build.
 $(BIN)/.evalkit-installed: pyproject.toml
 	$(PY) -m venv $(VENV)

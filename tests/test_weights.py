@@ -108,6 +108,6 @@ def test_cli_fetch_where_list(shared_server: str, isolated: Path, capsys: pytest
     assert capsys.readouterr().out.strip().endswith("dcfnet/net_param.mat")
     assert main(["weights", "list"]) == 0
     listing = capsys.readouterr().out
-    assert "not found (evalkit weights fetch dcfnet)" in listing and "net_param.mat" in listing
+    assert "no: evalkit weights fetch dcfnet " in listing and "net_param.mat (cache)" in listing
     assert main(["weights", "where", "dcfnet"]) == 2
     assert "evalkit weights fetch dcfnet" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """``evalkit weights``: the authors' released weight files: which exist, where evalkit finds them, fetching them.
 
-    evalkit weights list                     # every catalog file, and where it was found (or how to get it)
+    evalkit weights list                     # every network: source, licence, sha256, where found (or how to get it)
     evalkit weights where dcfnet             # the path a tracker would load (explicit > EVALKIT_WEIGHTS > cache)
     evalkit weights fetch dcfnet             # download into the user cache with a progress bar, check the sha256
     evalkit weights fetch all --url-base http://mirror/weights    # from a mirror laid out like shared/weights
@@ -32,18 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run_weights(args: argparse.Namespace) -> int:
     """Handler of ``evalkit weights``."""
-    from trackers.weights import CATALOG, fetch, locate, resolve_weights, sha256_of
+    from trackers.weights import CATALOG, fetch, resolve_weights
 
     if args.weights_action == "list":
-        for entry in CATALOG.values():
-            path = locate(entry.name)
-            if path is None:
-                where = f"not found (evalkit weights fetch {entry.name})"
-            else:
-                ok = sha256_of(path) == entry.sha256
-                where = f"{path}{'' if ok else '  [sha256 MISMATCH: not the published file]'}"
-            print(f"{entry.name:14s} {entry.relpath:32s} {where}")
-            print(f"{'':14s} from {entry.source}")
+        print(format_listing())
         return 0
     if args.weights_action == "where":
         print(resolve_weights(args.name))
@@ -53,3 +45,26 @@ def run_weights(args: argparse.Namespace) -> int:
         path = fetch(name, dest=args.to, base_url=args.url_base, force=args.force, timeout=args.timeout)
         print(f"{name}: {path} (sha256 verified)")
     return 0
+
+
+def format_listing() -> str:
+    """One block per network: name, licence, short sha256, where it was found (or how to get it), its source."""
+    from trackers.weights import CATALOG, TRAIN_ONLY, weights_status
+
+    rows = [f"{'NETWORK':22s} {'LICENCE':8s} {'SHA256':12s}  PRESENT"]
+    for name in CATALOG:
+        st = weights_status(name)
+        entry = st.entry
+        if st.path is None:
+            where = f"no: evalkit weights fetch {name} (looked in {', '.join(str(p) for p in st.looked)})"
+        elif st.ok:
+            where = f"yes: {st.path} ({st.place})"
+        else:
+            where = (f"REFUSED: {st.path} ({st.place}) has sha256 {(st.sha256 or '')[:12]}, not the published file; "
+                     f"delete it, then evalkit weights fetch {name}")
+        rows.append(f"{name:22s} {entry.licence:8s} {entry.sha256[:12]:12s}  {where}")
+        rows.append(f"{'':22s} from {entry.source}")
+    for name, t in TRAIN_ONLY.items():
+        rows.append(f"{name:22s} {'-':8s} {'-':12s}  no file: {t.how}")
+        rows.append(f"{'':22s} from {t.source}")
+    return "\n".join(rows)
