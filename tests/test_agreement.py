@@ -83,4 +83,4 @@ def test_errors_name_the_problem() -> None:
 
 def test_module_example() -> None:
     result = doctest.testmod(agreement_module)
-    assert result.attempted == 3 and result.failed == 0
+    assert result.attempted == 4 and result.failed == 0
