@@ -111,6 +111,44 @@ CATALOG: dict[str, WeightFile] = _by_name(
                "tongtybj/SiamFC-TensorFlow (int8 TFLite of the authors' bertinetto/siamese-fc 2016-08-17.net.mat) "
                "Logs/SiamFC/track_model_checkpoints/SiamFC-3s-color-pretrained/models/whole_model_full_quant_scale3.tflite",
                "MIT"),
+    # CFNet (bertinetto/cfnet release networks, MatConvNet DagNN .mat read as data by trackers.cfnet.matconvnet);
+    # byte-identical copies of the files the release downloads, kept in Alvaroia/tracker-tfm.
+    WeightFile("cfnet-conv1", "cfnet/cfnet-conv1_e75.mat",
+               "37c59d47a65ba02b443ded7a9a5b69ddb60072579667ea9d0cc468d88cddd7c4",
+               "https://raw.githubusercontent.com/Alvaroia/tracker-tfm/"
+               "05b9fe83b9fe7561b3f81ff702bf39128fc33e5e/pretrained/cfnet-conv1_e75.mat",
+               "bertinetto/cfnet release: cfnet-conv1_e75.mat (copy: Alvaroia/tracker-tfm)",
+               "MIT"),
+    WeightFile("cfnet-conv1-gray", "cfnet/cfnet-conv1_gray_e55.mat",
+               "4afb6fc03702f3cf5fbc4ed4ddb6817e92ee297c5a1271ba323dbce208aae719",
+               "https://raw.githubusercontent.com/Alvaroia/tracker-tfm/"
+               "05b9fe83b9fe7561b3f81ff702bf39128fc33e5e/pretrained/cfnet-conv1_gray_e55.mat",
+               "bertinetto/cfnet release: cfnet-conv1_gray_e55.mat (copy: Alvaroia/tracker-tfm)",
+               "MIT"),
+    WeightFile("cfnet-conv2", "cfnet/cfnet-conv2_e80.mat",
+               "72e9bf0911a5d2008cfc12d983b71cd80de2b33ea3b942be5f76849273515b51",
+               "https://raw.githubusercontent.com/Alvaroia/tracker-tfm/"
+               "05b9fe83b9fe7561b3f81ff702bf39128fc33e5e/pretrained/cfnet-conv2_e80.mat",
+               "bertinetto/cfnet release: cfnet-conv2_e80.mat (copy: Alvaroia/tracker-tfm)",
+               "MIT"),
+    WeightFile("cfnet-conv2-gray", "cfnet/cfnet-conv2_gray_e40.mat",
+               "e61093b35a122ec79a797f39f4c62cb5f70fa522f4a28aa14aff0873e5f75d24",
+               "https://raw.githubusercontent.com/Alvaroia/tracker-tfm/"
+               "05b9fe83b9fe7561b3f81ff702bf39128fc33e5e/pretrained/cfnet-conv2_gray_e40.mat",
+               "bertinetto/cfnet release: cfnet-conv2_gray_e40.mat (copy: Alvaroia/tracker-tfm)",
+               "MIT"),
+    WeightFile("baseline-cf-conv3", "cfnet/baseline-conv3-on-cfnet-conv3_e100.mat",
+               "d63e98722a03fcf8120f66d07f0be63359c7cc4e27f90e67d716c71115c0de65",
+               "https://raw.githubusercontent.com/Alvaroia/tracker-tfm/"
+               "05b9fe83b9fe7561b3f81ff702bf39128fc33e5e/pretrained/baseline-conv3-on-cfnet-conv3_e100.mat",
+               "bertinetto/cfnet release: baseline-conv3-on-cfnet-conv3_e100.mat (copy: Alvaroia/tracker-tfm)",
+               "MIT"),
+    WeightFile("baseline-cf-conv3-gray", "cfnet/baseline-conv3-on-cfnet-conv3_gray_e70.mat",
+               "104e1fc94645a5394d9bd04e8af9e2e85580b103acbff301c22bdbbc38d2a2a3",
+               "https://raw.githubusercontent.com/Alvaroia/tracker-tfm/"
+               "05b9fe83b9fe7561b3f81ff702bf39128fc33e5e/pretrained/baseline-conv3-on-cfnet-conv3_gray_e70.mat",
+               "bertinetto/cfnet release: baseline-conv3-on-cfnet-conv3_gray_e70.mat (copy: Alvaroia/tracker-tfm)",
+               "MIT"),
 )
 
 # Networks of seed trackers with no catalogued file: the only way to real weights is `evalkit train`.
@@ -382,7 +420,7 @@ def fetch(name: str, dest: str | os.PathLike[str] | None = None, base_url: str |
         return target
     base = base_url or os.environ.get("EVALKIT_WEIGHTS_URL")
     url = f"{base.rstrip('/')}/{entry.relpath}" if base else entry.url
-    from evalkit.store import atomic_target
+    from evalkit.io import atomic_target
 
     h = hashlib.sha256()
     with atomic_target(target, suffix=".part") as tmp, open(tmp, "wb") as out:
