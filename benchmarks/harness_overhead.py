@@ -30,7 +30,7 @@ from evalkit.harness import run_spec  # noqa: E402
 from evalkit.protocols import expand  # noqa: E402
 from evalkit.runner import TrackerSpec, execute, plan_jobs  # noqa: E402
 from evalkit.store import ResultStore  # noqa: E402
-from trackers.base import Prediction, Tracker  # noqa: E402
+from evalkit.tracker import Prediction, Tracker  # noqa: E402
 
 
 class NoOp(Tracker):

@@ -27,7 +27,18 @@ from numpy.typing import NDArray
 from evalkit.datasets.base import Sequence
 from evalkit.errors import EvalkitError
 from evalkit.frames import FrameError, PrefetchingReader
-from trackers.base import Tracker
+from evalkit.tracker import Tracker
+
+
+def pick_device(device: str | None = None) -> str:
+    """``device`` if given, else ``cuda`` when torch sees a GPU, else ``cpu`` (also when torch is not installed)."""
+    if device:
+        return device
+    try:
+        import torch  # only here: scoring installs (no torch) still run weightless trackers on "cpu"
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class TrackerFailure(EvalkitError):

@@ -25,11 +25,10 @@ from typing import Any
 from evalkit.datasets import load_suite
 from evalkit.datasets.base import Suite
 from evalkit.errors import EvalkitError
-from evalkit.harness import RunOutcome, run_spec
+from evalkit.harness import RunOutcome, pick_device, run_spec
 from evalkit.registry import tracker_class
 from evalkit.store import ResultStore, fingerprint
-from trackers.base import Tracker, params_as_dict
-from trackers.weights import pick_device  # noqa: F401 - re-exported: harness and interop pick devices here
+from evalkit.tracker import Tracker, params_as_dict
 
 PIXEL_ORIGIN = {"otb": 1.0, "uav": 1.0, "lasot": 1.0, "got10k": 0.0, "vot": 0.0}
 

@@ -97,7 +97,7 @@ def test_training_smoke_loss_decreases(tmp_path: Path) -> None:
 
 
 def test_tracker_parameters_and_one_step() -> None:
-    from trackers.base import ParameterError
+    from evalkit.tracker import ParameterError
     from trackers.dcffnet.tracker import DCFFNetTracker
     from trackers.weights import WeightsError
 

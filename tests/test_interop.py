@@ -35,7 +35,7 @@ from evalkit.datasets import load_suite
 from evalkit.datasets.base import Suite
 from evalkit.harness import run_spec
 from evalkit.protocols import expand
-from trackers.base import Prediction, Tracker
+from evalkit.tracker import Prediction, Tracker
 from trackers.classic import KCF
 from trackers.interop import Got10kTracker, PysotTracker, PytrackingTracker, as_got10k
 
@@ -338,7 +338,7 @@ def test_wrapper_subclass_runs_by_file_with_evalkit_run(got10k: tuple[ModuleType
 
 PLUGIN = '''"""A third-party tracker package, found through its evalkit.trackers entry point."""
 import numpy as np
-from trackers.base import Prediction, Tracker
+from evalkit.tracker import Prediction, Tracker
 
 
 class StillTracker(Tracker):

@@ -130,7 +130,7 @@ def _fake_otb(root: Path, shared: Path) -> None:
 
 RAISING_TRACKER = """
 import numpy as np
-from trackers.base import Prediction, Tracker
+from evalkit.tracker import Prediction, Tracker
 
 class Picky(Tracker):
     name = "picky"
@@ -197,7 +197,7 @@ def test_harness_boxes_are_one_based_and_times_split(shared_dir: Path) -> None:
     from types import SimpleNamespace
 
     from evalkit.harness import run_spec
-    from trackers.base import Prediction, Tracker
+    from evalkit.tracker import Prediction, Tracker
 
     class Still(Tracker):
         name = "still"

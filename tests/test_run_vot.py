@@ -24,7 +24,7 @@ NAMES = {"Glide": "ants1", "Zoom": "bag"}  # demo sequence -> a VOT2018 name (th
 
 STUCK_TRACKER = '''
 import numpy as np
-from trackers.base import Prediction, Tracker
+from evalkit.tracker import Prediction, Tracker
 
 class Stuck(Tracker):
     """Follows the ground truth it was given for LIMIT frames, then reports a box far from any target."""

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from trackers.base import ParameterError
+from evalkit.tracker import ParameterError
 from trackers.siamfc import SiamFC, SiamNet, alexnet8_layers, alexnet_layers, scaled_width
 from trackers.siamfc.network import cross_correlation
 from trackers.weights import WeightsError

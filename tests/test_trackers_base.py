@@ -13,7 +13,7 @@ import pytest
 from evalkit.errors import EvalkitError
 from evalkit.geometry import iou
 from evalkit.registry import TRACKERS, tracker_class
-from trackers.base import ParameterError, Prediction, Tracker, build_params
+from evalkit.tracker import ParameterError, Prediction, Tracker, build_params
 from trackers.classic import CSRT, KCF, MIL, MOSSE, MedianFlow
 
 
@@ -59,7 +59,7 @@ def test_tracker_module_loads_a_users_file(tmp_path: Path) -> None:
     """--tracker-module path/to/file.py:ClassName imports the class from that file."""
     f = tmp_path / "mine.py"
     f.write_text(
-        "from trackers.base import Tracker, Prediction\n"
+        "from evalkit.tracker import Tracker, Prediction\n"
         "class Still(Tracker):\n"
         "    name = 'still'\n"
         "    def initialize(self, frame, box):\n"

@@ -56,7 +56,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from trackers.base import Prediction, Tracker
+from evalkit.tracker import Prediction, Tracker
 
 
 class ForeignTracker(Tracker):

@@ -59,8 +59,8 @@ def read_rgb(path: str) -> NDArray[np.uint8]:
 
 def build_tracker(name: str, params: dict[str, Any], device: str | None) -> Any:
     """The registered evalkit tracker ``name`` with ``params``, weights loaded on ``device`` (or the best one)."""
+    from evalkit.harness import pick_device
     from evalkit.registry import tracker_class
-    from evalkit.runner import pick_device
 
     cls = tracker_class(name)
     tracker = cls.from_mapping(params)

@@ -37,7 +37,8 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from trackers.base import Prediction, Tracker
+from evalkit.harness import pick_device
+from evalkit.tracker import Prediction, Tracker
 from trackers.common.crops import (
     box_to_center,
     center_to_box,
@@ -48,7 +49,7 @@ from trackers.common.crops import (
     scale_factors,
 )
 from trackers.common.windows import cosine_window
-from trackers.weights import WeightsError, pick_device, resolve_weights, sha256_of
+from trackers.weights import WeightsError, resolve_weights, sha256_of
 
 
 @dataclass(frozen=True)

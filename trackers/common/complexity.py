@@ -146,7 +146,7 @@ def measure_tracker(tracker: Any, device: str | None = None, frames: int = 30, w
     """Load ``tracker`` on ``device`` and measure its size, FLOPs per ``update()`` and speed (module docstring)."""
     import torch
 
-    from trackers.weights import pick_device
+    from evalkit.harness import pick_device
 
     dev = pick_device(device)
     tracker.load(dev)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from trackers.base import ParameterError, Prediction, Tracker
+from evalkit.tracker import ParameterError, Prediction, Tracker
 from trackers.common.crops import box_to_center, center_to_box, context_size, crop_and_resize, mean_colour
 from trackers.common.windows import cosine_window
 
@@ -87,8 +87,9 @@ class DCFFNetTracker(Tracker):
         """Build the network of the chosen variant, load the weights strictly, move it to ``device``."""
         import torch
 
+        from evalkit.harness import pick_device
         from trackers.dcffnet.network import DCFFNet
-        from trackers.weights import WeightsError, load_into, load_state_dict, pick_device, resolve_weights
+        from trackers.weights import WeightsError, load_into, load_state_dict, resolve_weights
 
         self.device = torch.device(pick_device(device))
         torch.manual_seed(0)

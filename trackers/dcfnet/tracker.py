@@ -31,11 +31,12 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from trackers.base import Prediction, Tracker
+from evalkit.harness import pick_device
+from evalkit.tracker import Prediction, Tracker
 from trackers.common.cf_layer import cf_blend, cf_detect, cf_learn, dcfnet_lambda
 from trackers.common.crops import box_to_center, center_to_box, crop_pyramid, scale_factors
 from trackers.common.windows import circular_offsets, cosine_window, gaussian_label
-from trackers.weights import WeightsError, pick_device, resolve_weights, sha256_of
+from trackers.weights import WeightsError, resolve_weights, sha256_of
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from trackers.base import ParameterError, Prediction, Tracker
+from evalkit.tracker import ParameterError, Prediction, Tracker
 from trackers.common.crops import (
     box_to_center,
     center_to_box,
@@ -116,7 +116,8 @@ class SiamFCFamily(Tracker):
         """Build the network, load the weights strictly (or seed a random one), move it to ``device``."""
         import torch
 
-        from trackers.weights import load_into, load_state_dict, pick_device, sha256_of
+        from evalkit.harness import pick_device
+        from trackers.weights import load_into, load_state_dict, sha256_of
 
         self.device = torch.device(pick_device(device))
         torch.manual_seed(0)

@@ -197,7 +197,7 @@ class Trainer:
         import torch
         from tqdm import tqdm
 
-        from trackers.weights import pick_device
+        from evalkit.harness import pick_device
 
         cfg = self.config
         if cfg.threads:
