@@ -1,25 +1,29 @@
-"""Speed of every registered deep tracker on this machine, as ratios to OpenCV's KCF measured in the same run.
+"""Speed of the deep trackers on this machine, each beside the speed its own convolutions allow, measured in one run.
 
-    python benchmarks/tracker_speed.py                       # all deep trackers that load (untrained where needed)
-    python benchmarks/tracker_speed.py --trackers siamfc,fdsiamfc30,fdsiamfc15 --frames 40 --threads 1
-    python benchmarks/tracker_speed.py --device cuda --json speed.json
+    python benchmarks/tracker_speed.py     # issue 12's: siamfc, fdsiamfc30, fdsiamfc15, cfnet-conv1, cfnet, dcfnet
+    python benchmarks/tracker_speed.py --trackers all                  # every registered deep tracker
+    python benchmarks/tracker_speed.py --trackers dcfnet,cfnet --frames 60 --json speed.json
+    python benchmarks/tracker_speed.py --device cuda
 
-For each registered tracker with a torch network (``needs_device``): construct it with its defaults; if its weights
-are not available (SiamFC, DCFFNet, CFNet: none published) use seeded untrained weights instead (``random_init=true``;
-speed does not depend on the values; the table says which). DCFFNet's four ablation variants are measured
-separately. Each tracker is initialised on frame 0 of a real OTB sequence (``$EVALKIT_SHARED/data/sequences``, else
-synthetic frames), warmed up, then ``update()`` is timed over ``--frames`` frames (at least 3 and at most
-``--max-seconds`` per tracker). Printed per tracker:
+Weights: each tracker loads its defaults (the authors' weights through ``EVALKIT_WEIGHTS`` / the cache); a network
+whose weights are absent runs untrained (``random_init=true``: speed does not depend on the values) and the output
+says so. DCFFNet's four ablation variants are measured separately with ``all``. Frames: a real OTB sequence
+(``$EVALKIT_SHARED/data/sequences/Crossing``, played back and forth), else synthetic frames.
 
-- FPS and the ratio to KCF (OpenCV contrib, its defaults) timed on the same frames in the same process, before and
-  after the deep trackers (their mean is the baseline; the drift between the two is printed);
-- GFLOPs per frame: everything torch counts in one ``update()`` (trackers.common.complexity conventions: 2 FLOPs per
-  multiply-accumulate of convolutions/matrix products; FFTs, interpolation and element-wise ops not counted, so the
-  FFT-based correlations of DCFFNet's fusion modules and head and of the DCF/CFNet layers are not in the count);
-- the compute bound: measured float32 GEMM throughput (and SiamFC-like convolution throughput) / GFLOPs per frame,
-  i.e. the FPS the counted work alone would allow; "of bound" = measured FPS / that bound.
+Per tracker: initialise on frame 0, warm up, then record the convolutions (and FFTs) that one ``update()`` runs,
+with copies of their inputs (``trackers.common.complexity.record_ops``). The timed frames are then split into chunks;
+each chunk of ``update()`` calls is followed by as many replays of the recorded convolutions alone, and of the FFTs
+alone, so the tracker and its bound are timed at the same moment (this machine's speed moves up to 2x between runs).
 
-Ends with the FDSiamFC_30 / SiamFC speed ratio (the authors report 2.2x on their GPU).
+- ``FPS``: ``update()`` calls per second, everything included (crops, transfers, post-processing, model updates);
+- ``conv bound``: frames per second if a frame cost only its convolutions (every conv2d torch runs in one update:
+  backbone, cross-correlation, CFNet/DCFNet template passes, DCFNet's LRN band), at the tracker's own shapes,
+  layouts and algorithms; ``of conv`` = FPS / conv bound, the figure issue 12 targets (>= 0.85);
+- ``+FFT bound`` / ``of +FFT``: the same with the correlation-filter FFTs added to the bound (DCFNet and CFNet's CF
+  layers correlate in the Fourier domain; their FFTs are layer work, not loop overhead) -- only for trackers with FFTs;
+- ``GFLOPs``: torch's count for one update (2 per multiply-accumulate; FFTs, element-wise ops not counted) and
+  ``conv GFLOP/s`` = that over the measured convolution time; ``x KCF``: FPS over OpenCV KCF's on the same frames in
+  the same process (timed before and after the deep trackers; the drift between the two is printed).
 """
 
 from __future__ import annotations
@@ -56,8 +60,11 @@ def load_frames(n: int) -> tuple[list[np.ndarray], np.ndarray, str]:
     return frames, box, "synthetic 640x480"
 
 
+ISSUE12 = ("siamfc", "fdsiamfc30", "fdsiamfc15", "cfnet-conv1", "cfnet", "dcfnet")
+
+
 def candidates(names: list[str] | None) -> list[tuple[str, str, dict[str, str]]]:
-    """(label, registered name, parameters) of every deep tracker to measure; DCFFNet once per variant."""
+    """(label, registered name, parameters) to measure (``None``: every deep tracker, DCFFNet once per variant)."""
     from evalkit.registry import TRACKERS, tracker_class
 
     out = []
@@ -75,7 +82,7 @@ def candidates(names: list[str] | None) -> list[tuple[str, str, dict[str, str]]]
 
 
 def build(name: str, params: dict[str, str], device: str) -> tuple[Any, str]:
-    """A loaded tracker and which weights it runs with (released / given / untrained)."""
+    """A loaded tracker and which weights it runs with (released / given / untrained); says when it falls back."""
     from evalkit.registry import tracker_class
     from trackers.weights import WeightsError
 
@@ -84,73 +91,116 @@ def build(name: str, params: dict[str, str], device: str) -> tuple[Any, str]:
     try:
         tracker.load(device)
         return tracker, "released" if getattr(cls, "catalog_name", None) else "given"
-    except WeightsError:
+    except WeightsError as exc:
         if "random_init" not in getattr(cls.Params, "__dataclass_fields__", {}):
             raise
+        print(f"  {name}: no weights ({str(exc).splitlines()[0][:150]}); measured untrained with random_init=true "
+              f"(speed does not depend on the values)", file=sys.stderr)
         tracker = cls.from_mapping({**params, "random_init": "true"})
         tracker.load(device)
         return tracker, "untrained"
 
 
+def measure(tracker: Any, frames: list[np.ndarray], box: np.ndarray, n: int, warmup: int, device: str,
+            max_seconds: float, chunk: int) -> dict[str, Any]:
+    """FPS of ``tracker`` and the time of its per-frame convolutions and FFTs alone, timed in alternating chunks."""
+    from trackers.common.complexity import CONV_OPS, FFT_OPS, count_flops, record_ops, replay_ops, time_frames
+
+    tracker.initialize(frames[0], box)
+    for f in frames[1:1 + warmup]:
+        tracker.update(f)
+    gflops = count_flops(tracker.update, frames[1 + warmup]) / 1e9
+    ops = record_ops(tracker.update, frames[2 + warmup], ops=CONV_OPS + FFT_OPS)
+    convs = [op for op in ops if op.func.overloadpacket.__name__ in CONV_OPS]
+    ffts = [op for op in ops if op.func.overloadpacket.__name__ in FFT_OPS]
+    replay_ops(ops, 2, device)  # warm the kernels' caches (oneDNN primitives, FFT plans)
+    timed = frames[3 + warmup:3 + warmup + n]
+    t_track = t_conv = t_fft = 0.0
+    done = 0
+    while done < len(timed):
+        seconds, k = time_frames(tracker, timed[done:done + chunk], device)
+        t_track += seconds
+        t_conv += replay_ops(convs, k, device)
+        t_fft += replay_ops(ffts, k, device) if ffts else 0.0
+        done += k
+        if done >= 3 and t_track > max_seconds:
+            break
+    return {"fps": done / t_track, "frames": done, "gflops_per_frame": gflops,
+            "conv_ms": 1e3 * t_conv / done, "fft_ms": 1e3 * t_fft / done, "frame_ms": 1e3 * t_track / done,
+            "convs": [op.signature() for op in convs], "ffts": [op.signature() for op in ffts],
+            "bound_fps_conv": done / t_conv if t_conv > 0 else None,
+            "bound_fps_conv_fft": done / (t_conv + t_fft) if ffts else None}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trackers", type=lambda s: [t for t in s.split(",") if t], help="default: all deep ones")
+    parser.add_argument("--trackers", type=lambda s: [t for t in s.split(",") if t], default=list(ISSUE12),
+                        help="comma list, or 'all' for every deep tracker (default: %(default)s)")
     parser.add_argument("--frames", type=int, default=40, help="timed frames per tracker (default 40)")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=5,
+                        help="frames per timed chunk; each chunk is followed by its convolution replays (default 5)")
     parser.add_argument("--max-seconds", type=float, default=20.0, help="time budget per tracker")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch and OpenCV threads (default 1: stable on a shared machine; 2 threads on 2 "
                              "busy cores oversubscribe and measured 3-6x slower here)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--verbose", action="store_true", help="also list each tracker's per-frame convolutions")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
     import torch
 
     from trackers.classic import KCF
-    from trackers.common.complexity import conv_throughput, count_flops, device_name, gemm_throughput, time_updates
+    from trackers.common.complexity import device_name, time_updates
 
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
-    frames, box, source = load_frames(args.frames + args.warmup + 2)
-    gemm = gemm_throughput(device=args.device)
-    conv = conv_throughput(device=args.device)
+    frames, box, source = load_frames(args.frames + args.warmup + 3)
     kcf_before, _ = time_updates(KCF(), frames, box, args.frames, args.warmup, max_seconds=args.max_seconds)
 
     rows = []
-    for label, name, params in candidates(args.trackers):
+    for label, name, params in candidates(None if args.trackers == ["all"] else args.trackers):
         try:
             tracker, weights = build(name, params, args.device)
         except Exception as exc:  # noqa: BLE001 - a tracker that cannot load is reported and skipped
             print(f"skip {label}: {type(exc).__name__}: {exc}", file=sys.stderr)
             continue
-        tracker.initialize(frames[0], box)
-        gflops = count_flops(tracker.update, frames[1]) / 1e9
-        fps, n = time_updates(tracker, frames, box, args.frames, args.warmup, args.device, args.max_seconds)
-        rows.append({"tracker": label, "weights": weights, "gflops_per_frame": gflops, "fps": fps, "frames": n})
-        print(f"  {label}: {fps:.1f} FPS over {n} frames", file=sys.stderr)
+        r = {"tracker": label, "weights": weights,
+             **measure(tracker, frames, box, args.frames, args.warmup, args.device, args.max_seconds, args.chunk)}
+        rows.append(r)
+        print(f"  {label}: {r['fps']:.1f} FPS over {r['frames']} frames, {r['fps'] / r['bound_fps_conv']:.2f} of its "
+              f"convolution bound", file=sys.stderr)
         del tracker
 
     kcf_after, _ = time_updates(KCF(), frames, box, args.frames, args.warmup, max_seconds=args.max_seconds)
     kcf = (kcf_before + kcf_after) / 2
     for r in rows:
         r["ratio_to_kcf"] = r["fps"] / kcf
-        r["bound_fps_gemm"] = gemm / r["gflops_per_frame"] if r["gflops_per_frame"] > 0 else None
-        r["bound_fps_conv"] = conv / r["gflops_per_frame"] if r["gflops_per_frame"] > 0 else None
+        r["of_conv_bound"] = r["fps"] / r["bound_fps_conv"] if r["bound_fps_conv"] else None
+        r["of_conv_fft_bound"] = r["fps"] / r["bound_fps_conv_fft"] if r["bound_fps_conv_fft"] else None
+        r["conv_gflops_per_s"] = r["gflops_per_frame"] / r["conv_ms"] * 1e3 if r["conv_ms"] > 0 else None
 
+    nan = float("nan")
     print(f"device: {device_name(args.device)}; torch {torch.__version__}, {args.threads} thread(s); frames: {source}")
-    print(f"measured throughput: float32 GEMM {gemm:.1f} GFLOP/s, SiamFC-like 3x3 convolution {conv:.1f} GFLOP/s")
     print(f"baseline: OpenCV KCF {kcf:.1f} FPS (before {kcf_before:.1f}, after {kcf_after:.1f})")
+    untrained = [r["tracker"] for r in rows if r["weights"] == "untrained"]
+    if untrained:
+        print(f"untrained (no weights found, random_init=true; speed does not depend on the values): "
+              f"{', '.join(untrained)}")
     print()
-    head = (f"{'tracker':24s} {'weights':9s} {'GFLOPs/frame':>12s} {'FPS':>8s} {'x KCF':>7s} "
-            f"{'bound(GEMM)':>11s} {'of bound':>8s} {'bound(conv)':>11s}")
+    head = (f"{'tracker':20s} {'weights':9s} {'GFLOPs':>7s} {'ms/frame':>8s} {'FPS':>7s} {'conv bound':>10s} "
+            f"{'of conv':>7s} {'+FFT bound':>10s} {'of +FFT':>7s} {'conv GFLOP/s':>12s} {'x KCF':>7s}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        bound = r["bound_fps_gemm"]
-        print(f"{r['tracker']:24s} {r['weights']:9s} {r['gflops_per_frame']:12.3f} {r['fps']:8.1f} "
-              f"{r['ratio_to_kcf']:7.3f} {bound or float('nan'):11.1f} "
-              f"{(r['fps'] / bound if bound else float('nan')):8.2f} {r['bound_fps_conv'] or float('nan'):11.1f}")
+        print(f"{r['tracker']:20s} {r['weights']:9s} {r['gflops_per_frame']:7.3f} {r['frame_ms']:8.2f} "
+              f"{r['fps']:7.1f} {r['bound_fps_conv'] or nan:10.1f} {r['of_conv_bound'] or nan:7.2f} "
+              f"{r['bound_fps_conv_fft'] or nan:10.1f} {r['of_conv_fft_bound'] or nan:7.2f} "
+              f"{r['conv_gflops_per_s'] or nan:12.1f} {r['ratio_to_kcf']:7.3f}")
+        if args.verbose:
+            for sig in r["convs"] + r["ffts"]:
+                print(f"{'':22s}{sig}")
     by = {r["tracker"]: r for r in rows}
     if "fdsiamfc30" in by and "siamfc" in by:
         print()
@@ -159,9 +209,8 @@ def main() -> int:
               f"the authors report 2.2x on their GPU)")
     if args.json:
         args.json.write_text(json.dumps({"device": device_name(args.device), "threads": args.threads,
-                                         "frames_source": source, "gemm_gflops": gemm, "conv_gflops": conv,
-                                         "kcf_fps": kcf, "kcf_fps_before": kcf_before, "kcf_fps_after": kcf_after,
-                                         "trackers": rows}, indent=2))
+                                         "frames_source": source, "kcf_fps": kcf, "kcf_fps_before": kcf_before,
+                                         "kcf_fps_after": kcf_after, "trackers": rows}, indent=2))
     return 0
 
 

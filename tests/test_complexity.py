@@ -92,3 +92,25 @@ def test_compress_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
     from trackers.fdsiamfc import FDSiamFC15
 
     FDSiamFC15(weights=str(out / "final.pth")).load("cpu")  # the folded network loads strictly
+
+
+def test_record_and_replay_the_convolutions_of_a_step() -> None:
+    """record_ops sees each conv once (no_grad and inference_mode alike) with copies of its inputs; replay reruns it."""
+    from trackers.common.complexity import CONV_OPS, FFT_OPS, record_ops, replay_ops
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1)).eval()
+    x = torch.randn(2, 3, 9, 9)
+
+    def step(mode: object) -> torch.Tensor:
+        with mode:  # type: ignore[attr-defined]
+            return torch.fft.irfft2(torch.fft.rfft2(net(x)), s=(7, 7))
+
+    for mode in (torch.no_grad, torch.inference_mode):
+        ops = record_ops(step, mode(), ops=CONV_OPS + FFT_OPS)
+        names = [op.func.overloadpacket.__name__ for op in ops]
+        assert len(names) == 4 and sum(n in CONV_OPS for n in names) == 2, names
+        assert ops[0].signature().endswith("(2x3x9x9, 4x3x3x3)") and ops[1].signature().endswith("(2x4x7x7, 2x4x1x1)")
+        with torch.no_grad():
+            assert torch.equal(ops[1].run(), net(x))  # the recorded input of the second conv is the first's output
+        assert replay_ops(ops[:2], repeats=3) > 0
+    assert record_ops(step, torch.no_grad()) and not record_ops(net[1], x)  # default: convolutions only

@@ -1,9 +1,11 @@
 """Model complexity of evalkit's deep trackers: parameters, size, FLOPs per tracking step, measured speed.
 
-    from trackers.common.complexity import measure_tracker, gemm_throughput
+    from trackers.common.complexity import measure_tracker, record_ops, replay_ops
 
     c = measure_tracker(tracker, frames=30)           # a constructed tracker; it is loaded on c.device
     c.params, c.size_mib, c.gflops_step, c.gflops_crop, c.fps, c.device
+    convs = record_ops(tracker.update, frame)         # the convolutions of one step, with copies of their inputs
+    seconds = replay_ops(convs, repeats=10)           # ... run again alone: what they cost per 10 frames
 
     evalkit complexity --trackers fdsiamfc30,fdsiamfc15,siamfc --param siamfc.random_init=true
 
@@ -19,6 +21,10 @@ Conventions (stated in every output):
   Both are of the network as loaded, before trackers fold BatchNorm into convolutions for speed (``fuse_bn``).
 - **FPS** is ``update()`` calls per second on synthetic frames (a textured 480x640 image whose target patch moves a
   few pixels per frame) after warm-up, crops and post-processing included; the device is named with the result.
+- **Convolution bound**: :func:`record_ops` records the convolutions (or any aten ops) that one ``update()`` runs,
+  with copies of their inputs, and :func:`replay_ops` runs exactly those ops again: their time is what the network's
+  convolutions alone cost per frame at the tracker's own shapes, memory layouts and algorithms, measured on the same
+  machine at the same moment as the tracker (``benchmarks/tracker_speed.py`` interleaves the two).
 """
 
 from __future__ import annotations
@@ -85,6 +91,79 @@ def count_flops(fn: Any, *args: Any, **kwargs: Any) -> int:
     return int(counter.get_total_flops())
 
 
+# aten names as a dispatch mode sees them: under inference_mode the composite ops (conv2d, fft_rfft2) arrive whole,
+# under no_grad they arrive decomposed (convolution, _fft_r2c); either way each op is seen once.
+CONV_OPS = ("conv1d", "conv2d", "conv3d", "convolution")
+FFT_OPS = ("_fft_r2c", "_fft_c2r", "_fft_c2c", "fft_fft", "fft_ifft", "fft_rfft", "fft_irfft", "fft_fft2", "fft_ifft2",
+           "fft_rfft2", "fft_irfft2", "fft_fftn", "fft_ifftn", "fft_rfftn", "fft_irfftn")
+
+
+@dataclass
+class RecordedOp:
+    """One aten op as a tracker ran it: the overload and copies of its arguments (replayable any number of times)."""
+
+    func: Any
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+    def run(self) -> Any:
+        """Run the op again on the recorded inputs."""
+        return self.func(*self.args, **self.kwargs)
+
+    def signature(self) -> str:
+        """The op and its tensor shapes, e.g. ``convolution(3x3x255x255, 96x3x11x11, 96)``."""
+        import torch
+
+        def show(a: Any) -> str:
+            return "x".join(map(str, a.shape)) if isinstance(a, torch.Tensor) else repr(a)
+
+        return f"{self.func.overloadpacket.__name__}({', '.join(show(a) for a in self.args[:2])})"
+
+
+def record_ops(fn: Any, *args: Any, ops: tuple[str, ...] = CONV_OPS, **kwargs: Any) -> list[RecordedOp]:
+    """Run ``fn(*args)`` once and return the aten ops named in ``ops`` that it ran, with copies of their inputs.
+
+    Ops are matched by their aten name (:data:`CONV_OPS`: every convolution, grouped or not, and the correlations
+    done as convolutions; :data:`FFT_OPS`: torch's FFTs). Inputs keep their strides (channels-last stays so).
+    """
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_map
+
+    def copy(a: Any) -> Any:
+        return a.detach().clone() if isinstance(a, torch.Tensor) else a
+
+    calls: list[RecordedOp] = []
+
+    class Recorder(TorchDispatchMode):
+        def __torch_dispatch__(self, func: Any, types: Any, a: tuple[Any, ...] = (), kw: Any = None) -> Any:
+            kw = kw or {}
+            if func.overloadpacket.__name__ in ops:
+                calls.append(RecordedOp(func, tree_map(copy, a), tree_map(copy, kw)))
+            return func(*a, **kw)
+
+    with Recorder():
+        fn(*args, **kwargs)
+    return calls
+
+
+def replay_ops(calls: list[RecordedOp], repeats: int = 1, device: str = "cpu") -> float:
+    """Seconds that ``repeats`` runs of the recorded ops take (no gradient; CUDA synchronised before and after)."""
+    import torch
+
+    cuda = device.startswith("cuda")
+    with torch.inference_mode():
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            for call in calls:
+                call.run()
+        if cuda:
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+
 def network_size(net: Any) -> tuple[int, int, float, float]:
     """Parameters, floating buffer values, MiB of both as float32, and MiB of the saved (legacy format) state dict."""
     import torch
@@ -115,30 +194,40 @@ def synthetic_frames(n: int, height: int = 480, width: int = 640, seed: int = 0)
     return frames, np.array([x0, y0, tw, th], dtype=np.float64)
 
 
-def time_updates(tracker: Any, frames: list[NDArray[np.uint8]], box: NDArray[np.float64], n: int, warmup: int = 3,
-                 device: str = "cpu", max_seconds: float = math.inf) -> tuple[float, int]:
-    """Initialise on frame 0, run ``warmup`` updates, then time up to ``n`` updates: FPS and the frames timed.
+def time_frames(tracker: Any, frames: list[NDArray[np.uint8]], device: str = "cpu",
+                max_seconds: float = math.inf) -> tuple[float, int]:
+    """Seconds that ``update()`` takes on ``frames`` in order (an initialised tracker), and the frames done.
 
-    Timing stops early once at least 3 frames are timed and ``max_seconds`` have passed; on CUDA the device is
-    synchronised before and after the timed updates.
+    Stops early once at least 3 frames are done and ``max_seconds`` have passed; on CUDA the device is synchronised
+    before and after.
     """
     import torch
 
     cuda = device.startswith("cuda")
-    tracker.initialize(frames[0], box)
-    for f in frames[1:1 + warmup]:
-        tracker.update(f)
     if cuda:
         torch.cuda.synchronize()
     done, t0 = 0, time.perf_counter()
-    for f in frames[1 + warmup:1 + warmup + n]:
+    for f in frames:
         tracker.update(f)
         done += 1
         if done >= 3 and time.perf_counter() - t0 > max_seconds:
             break
     if cuda:
         torch.cuda.synchronize()
-    return done / (time.perf_counter() - t0), done
+    return time.perf_counter() - t0, done
+
+
+def time_updates(tracker: Any, frames: list[NDArray[np.uint8]], box: NDArray[np.float64], n: int, warmup: int = 3,
+                 device: str = "cpu", max_seconds: float = math.inf) -> tuple[float, int]:
+    """Initialise on frame 0, run ``warmup`` updates, then time up to ``n`` updates: FPS and the frames timed.
+
+    Timing stops early once at least 3 frames are timed and ``max_seconds`` have passed (:func:`time_frames`).
+    """
+    tracker.initialize(frames[0], box)
+    for f in frames[1:1 + warmup]:
+        tracker.update(f)
+    seconds, done = time_frames(tracker, frames[1 + warmup:1 + warmup + n], device, max_seconds)
+    return done / seconds, done
 
 
 def measure_tracker(tracker: Any, device: str | None = None, frames: int = 30, warmup: int = 3,
@@ -171,41 +260,3 @@ def measure_tracker(tracker: Any, device: str | None = None, frames: int = 30, w
     fps = time_updates(tracker, seq, box, frames, warmup, dev)[0] if time_it and frames > 0 else None
     return Complexity(tracker.name, params, buffers, size_mib, file_mib, step_flops / 1e9, init_flops / 1e9,
                       None if crop_flops is None else crop_flops / 1e9, fps, device_name(dev), frames if time_it else 0)
-
-
-def gemm_throughput(size: int = 1024, repeats: int = 10, device: str = "cpu") -> float:
-    """Measured float32 matrix-multiply throughput in GFLOP/s (2 n^3 per product): a practical compute ceiling."""
-    import torch
-
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    for _ in range(2):
-        a @ b
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return 2 * size**3 * repeats / (time.perf_counter() - t0) / 1e9
-
-
-def conv_throughput(device: str = "cpu", repeats: int = 5) -> float:
-    """Measured float32 convolution throughput in GFLOP/s on a SiamFC-like layer (3x3, 256 -> 384, 26x26, batch 3)."""
-    import torch
-
-    conv = torch.nn.Conv2d(256, 384, 3).to(device).eval()
-    x = torch.randn(3, 256, 28, 28, device=device)
-    flops = count_flops(conv, x)
-    with torch.inference_mode():
-        for _ in range(2):
-            conv(x)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for _ in range(repeats):
-            conv(x)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-    return flops * repeats / (time.perf_counter() - t0) / 1e9
