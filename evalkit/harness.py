@@ -10,7 +10,7 @@ with its traceback, so one bad run never costs the others.
 
 VOT supervised runs re-initialise the tracker ``skip_after_failure`` frames after a failure (overlap <= the failure
 threshold with the ground truth) and are stored in the VOT result format (``1`` init, ``2`` failure, ``0`` skipped,
-else the box).
+else the box: :class:`evalkit.geometry.region.VotCode`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from evalkit.datasets.base import Sequence
 from evalkit.errors import EvalkitError
 from evalkit.frames import FrameError, PrefetchingReader
+from evalkit.geometry.region import VotCode, region_overlap
 from evalkit.tracker import Tracker
 
 
@@ -160,16 +161,16 @@ def _run_supervised(tracker: Tracker, seq: Sequence, spec: Any, order: list[int]
     with PrefetchingReader(seq.frames, order) as frames:
         for k, (i, image) in enumerate(frames):
             if i < resume_at:
-                lines.append("0")
+                lines.append(str(VotCode.SKIPPED.value))
                 continue
             if i == resume_at:
                 if not np.isfinite(gt[i]).all():  # no region to initialise on: wait for the next annotated frame
                     resume_at = i + 1
-                    lines.append("0")
+                    lines.append(str(VotCode.SKIPPED.value))
                     continue
                 box0 = gt[i] - offset
                 _, times[k] = _call(lambda image=image, box0=box0: tracker.initialize(image, box0), i, "initialize")
-                lines.append("1")
+                lines.append(str(VotCode.INIT.value))
                 continue
             pred, times[k] = _call(lambda image=image: tracker.update(image), i, "update")
             box = np.asarray(pred.box, dtype=np.float64)
@@ -177,7 +178,7 @@ def _run_supervised(tracker: Tracker, seq: Sequence, spec: Any, order: list[int]
             stored = box + offset
             overlap = _supervised_overlap(stored, regions[i], bounds)
             if overlap <= threshold:
-                lines.append("2")
+                lines.append(str(VotCode.FAILURE.value))
                 resume_at = i + skip
             else:
                 lines.append(",".join(f"{v:.4f}" for v in stored))
@@ -189,8 +190,6 @@ def _supervised_overlap(box: NDArray[np.float64], region: NDArray[np.float64],
     """VOT overlap of a reported box with the ground-truth region; 1 (no failure) where the frame has no region."""
     if not np.isfinite(region[:4]).all():
         return 1.0
-    from evalkit.metrics.vot import region_overlap
-
     row = np.concatenate([box, np.full(4, np.nan)])[None]
     value = float(region_overlap(row, region[None], None if bounds is None else bounds[None])[0])
     return 1.0 if np.isnan(value) else value

@@ -151,7 +151,7 @@ def test_multistart_run_and_score(vot_root: Path, tmp_path: Path, monkeypatch: p
     # By hand: every run scores 0 at its anchor (VOT2020's initialisation marker), then the 3 followed frames
     # (overlap q_k of the anchor box with the region there), then 0. A run fails at the first of 10 consecutive
     # frames with overlap <= 0.1 (index 4 when every q_k > 0.1); a run shorter than that never fails.
-    from evalkit.metrics.vot import region_overlap
+    from evalkit.geometry.region import region_overlap
 
     total_overlap, total_progress, total_len = 0.0, 0, 0
     for row, direction in expected_anchors:

@@ -23,22 +23,13 @@ from test_vot_results import write_run
 from evalkit.datasets import load_suite
 from evalkit.datasets.base import Suite
 from evalkit.errors import EvalkitError, PartialSuiteError
-from evalkit.metrics.vot import (
-    FAILURE,
-    INIT,
-    REGION,
-    SKIPPED,
-    SupervisedRules,
-    aggregate,
-    burn_in_mask,
-    evaluate_sequence,
-    fragment_starts,
-    region_overlap,
-)
-from evalkit.results import ResultSet, VotCode, discover_results
+from evalkit.geometry.region import VotCode, region_overlap
+from evalkit.metrics.vot import SupervisedRules, aggregate, burn_in_mask, evaluate_sequence, fragment_starts
+from evalkit.results import ResultSet, discover_results
 from evalkit.scoring_vot import VotReport, score_vot
 
 NAN4 = [np.nan] * 4
+REGION, SKIPPED, INIT, FAILURE = VotCode.REGION, VotCode.SKIPPED, VotCode.INIT, VotCode.FAILURE
 
 
 def rect(x: float, y: float, w: float, h: float) -> list[float]:

@@ -38,7 +38,8 @@ from conftest import require_module
 
 from evalkit.datasets import load_suite
 from evalkit.datasets.base import Suite
-from evalkit.metrics.vot import Fragment, expected_overlap_curves, fragment_matrix, region_overlap
+from evalkit.geometry.region import region_overlap
+from evalkit.metrics.vot import Fragment, expected_overlap_curves, fragment_matrix
 from evalkit.results import ResultSet, discover_results
 from evalkit.scoring_vot import VotReport, score_vot
 

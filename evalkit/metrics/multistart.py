@@ -216,7 +216,7 @@ def run_overlaps(predictions: ArrayLike, ground_truth: ArrayLike, rows: Sequence
     values = np.zeros(len(gt))
     both = present & pred_ok
     if both.any() and regions is not None:
-        from evalkit.metrics.vot import region_overlap
+        from evalkit.geometry.region import region_overlap
 
         padded = np.hstack([pred[both], np.full((int(both.sum()), 4), np.nan)])
         picked = np.asarray(regions, dtype=np.float64)[np.asarray(list(rows), dtype=np.intp)][both]
