@@ -158,3 +158,12 @@ def test_ground_truth_without_frames_is_one_problem(isolated: Path, shared_dir: 
     [problem] = preflight([], None, ["otb100"], {"otb100": shared_dir / "data" / "otb100"})
     assert problem.kind == "frames" and problem.subject == "otb100"
     assert problem.message.startswith("no frame folder on disk for ") and "(100 in all)" in problem.message
+
+
+def test_the_seed_trackers_are_ready_with_the_shared_weights(isolated: Path, shared_dir: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    seeds = ["siamfc", "cfnet", "dcfnet"]
+    missing = preflight(seeds)
+    assert [(p.kind, p.subject) for p in missing] == [("weights", s) for s in seeds]
+    monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))  # what make demo / make test set
+    assert preflight(seeds) == []

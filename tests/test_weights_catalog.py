@@ -29,7 +29,8 @@ from trackers.weights import (
 
 REPO = Path(__file__).resolve().parent.parent
 # The seed trackers' networks and how each one gets its weights (issue 12): a published file or training.
-PUBLISHED = ("siamfc", "fdsiamfc30", "fdsiamfc15", "fdsiamd", "dcfnet")
+PUBLISHED = ("siamfc", "fdsiamfc30", "fdsiamfc15", "fdsiamd", "dcfnet", "cfnet-conv1", "cfnet-conv1-gray",
+             "cfnet-conv2", "cfnet-conv2-gray", "baseline-cf-conv3", "baseline-cf-conv3-gray")
 TRAINED_ONLY = ("cfnet-conv5", "baseline-conv5", "dcffnet")
 
 
