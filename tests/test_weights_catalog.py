@@ -23,6 +23,7 @@ from trackers.weights import (
     label_suffix,
     resolve_weights,
     sha256_of,
+    tracker_label_suffix,
     weights_digest,
     weights_status,
 )
@@ -145,6 +146,17 @@ def test_untrained_and_digest_label_suffixes() -> None:
     assert label_suffix(trained, "ab" * 32) == " [weights abababababab]"
     assert label_suffix(trained, None) == ""
     assert not is_untrained(object())  # a tracker without the parameter is never "untrained"
+
+
+def test_tracker_label_suffix(isolated: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackers.fdsiamfc import FDSiamFC15
+
+    monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))
+    mine = isolated / "mine.pth"
+    _corrupt_copy(shared_dir / "weights" / "fdsiamfc" / "FDSiamfc_15.pth", mine)
+    assert tracker_label_suffix(FDSiamFC15(random_init=True)) == " [untrained]"
+    assert tracker_label_suffix(FDSiamFC15()) == ""  # the published file, found through EVALKIT_WEIGHTS
+    assert tracker_label_suffix(FDSiamFC15(weights=str(mine))) == f" [weights {sha256_of(mine)[:12]}]"
 
 
 def test_weights_list_shows_licence_digest_place_and_train_only(isolated: Path, shared_dir: Path,

@@ -324,6 +324,14 @@ def label_suffix(params: Any, sha256: str | None, catalog_name: str | None = Non
     return "" if sha256 in published else f" [weights {sha256[:12]}]"
 
 
+def tracker_label_suffix(tracker: Any) -> str:
+    """:func:`label_suffix` of a constructed tracker: its params, ``weights_sha256()`` and catalog entry (if any)."""
+    if is_untrained(tracker.params):
+        return " [untrained]"
+    catalog = getattr(type(tracker), "catalog_name", None) or getattr(type(tracker), "catalog", None)
+    return label_suffix(tracker.params, tracker.weights_sha256(), catalog if isinstance(catalog, str) else None)
+
+
 @dataclass(frozen=True)
 class WeightsStatus:
     """Where a catalog file was found (if anywhere), its sha256 and every place looked at; never raises."""
