@@ -34,7 +34,7 @@ from evalkit.datasets.base import Suite
 from evalkit.datasets.names import canonical_key
 from evalkit.registry import PROFILES
 from evalkit.results import ResultSet, Run
-from evalkit.scoring import score_ope
+from evalkit.scoring.ope import score_ope
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def render(path: Path) -> Callable[[], Path]:
             def go() -> Path:
-                doc = build_report([report], [], sets, data_sources={"otb100": suite.source},
+                doc = build_report([report], sets, data_sources={"otb100": suite.source},
                                    title=f"{args.trackers} trackers on OTB-100", resamples=args.bootstrap, seed=0)
                 return write_report(doc, path)
             return go

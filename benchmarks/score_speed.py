@@ -45,7 +45,7 @@ from evalkit.datasets.base import Suite  # noqa: E402
 from evalkit.metrics.profiles import Profile  # noqa: E402
 from evalkit.registry import PROFILES  # noqa: E402
 from evalkit.results import ResultSet, discover_results  # noqa: E402
-from evalkit.scoring import ScoreReport, align_run, score_ope  # noqa: E402
+from evalkit.scoring.ope import ScoreReport, align_run, score_ope  # noqa: E402
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -89,6 +89,17 @@ for _name, _target in {
 }.items():
     PROTOCOLS.register(_name, _target)
 
+# Protocol -> scorer ``(suite, result_sets, ScoringOptions) -> Report`` (evalkit.scoring.base).
+SCORERS = Registry("protocol scorer")
+for _name, _target in {
+    "ope": "evalkit.scoring.ope:score",
+    "tre": "evalkit.scoring.ope:score_tre",
+    "sre": "evalkit.scoring.ope:score_sre",
+    "vot-supervised": "evalkit.scoring.vot:score",
+    "vot-multistart": "evalkit.scoring.multistart:score",
+}.items():
+    SCORERS.register(_name, _target)
+
 PROFILES = Registry("profile")
 for _name in ("otb-toolkit", "got10k", "pysot", "pytracking"):
     PROFILES.register(_name, f"evalkit.metrics.profiles:{_name.upper().replace('-', '_')}")
@@ -141,6 +152,9 @@ for _name, _target in {
     "cfnet-conv5": "trackers.cfnet.tracker:CFNetConv5",
     "baseline-conv5": "trackers.cfnet.tracker:BaselineConv5",
     "baseline-cf-conv3": "trackers.cfnet.tracker:BaselineCFConv3",
+    "cfnet-conv1-gray": "trackers.cfnet.tracker:CFNetConv1Gray",  # the authors' grey-input networks
+    "cfnet-conv2-gray": "trackers.cfnet.tracker:CFNetConv2Gray",
+    "baseline-cf-conv3-gray": "trackers.cfnet.tracker:BaselineCFConv3Gray",
 }.items():
     TRACKERS.register(_name, _target)
 for _name, _target in {

@@ -111,11 +111,11 @@ def test_console_script_runs() -> None:
 
 def test_cfnet_alias_takes_parameters_by_either_name() -> None:
     """`cfnet` is CFNet-conv2 (the brief's main command uses it); --param works with the alias or the name."""
-    from evalkit.cli import _tracker_specs
+    from evalkit.cli.run import tracker_specs
 
-    [spec] = _tracker_specs(["cfnet"], ["cfnet.random_init=true"])
+    [spec] = tracker_specs(["cfnet"], ["cfnet.random_init=true"])
     assert spec.name == "cfnet-conv2" and dict(spec.params) == {"random_init": "true"}
-    [spec] = _tracker_specs(["cfnet"], ["cfnet-conv2.init_seed=3"])
+    [spec] = tracker_specs(["cfnet"], ["cfnet-conv2.init_seed=3"])
     assert dict(spec.params) == {"init_seed": "3"}
 
 
@@ -124,7 +124,7 @@ def test_a_broken_command_module_leaves_the_others_working(monkeypatch: pytest.M
     """A command module that cannot be imported shows as unavailable; every other command still works."""
     import evalkit.cli as cli
 
-    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "evalkit.commands.no_such_command"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", [*cli.COMMAND_MODULES, "evalkit.cli.no_such_command"])
     assert cli.main(["list", "profiles"]) == 0
     capsys.readouterr()
     assert cli.main(["no-such-command"]) == 2

@@ -18,7 +18,7 @@ from evalkit.datasets.base import package_data, read_box_file
 from evalkit.errors import EvalkitError, InputFileError, PartialSuiteError
 from evalkit.registry import PROFILES
 from evalkit.results import ResultSet, Run
-from evalkit.scoring import score_ope
+from evalkit.scoring.ope import score_ope
 
 # OTB-2015 paper attribute totals over the 100 sequences (Wu, Lim, Yang, TPAMI 2015).
 OTB2015_ATTRIBUTE_TOTALS = {"IV": 38, "SV": 64, "OCC": 49, "DEF": 44, "MB": 29, "FM": 39, "IPR": 51, "OPR": 63,

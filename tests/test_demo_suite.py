@@ -30,7 +30,7 @@ from evalkit.errors import InputFileError
 from evalkit.geometry import iou
 from evalkit.registry import PROFILES
 from evalkit.results import discover_results
-from evalkit.scoring import score_ope
+from evalkit.scoring.ope import score_ope
 
 DEFN = demo.definition()
 SEED = int(DEFN["seed"])
@@ -321,6 +321,7 @@ def test_a_crash_mid_generation_leaves_no_complete_looking_suite(tmp_path: Path,
 
 _HARD_CRASH = """
 import json, os, sys
+import cv2
 from pathlib import Path
 from evalkit.datasets import demo
 calls = []
@@ -328,7 +329,7 @@ def dying_writer(path, rgb, quality):
     calls.append(path)
     if len(calls) > 3:
         os._exit(3)  # killed: no exception handler or cleanup runs
-    demo.cv2.imwrite(str(path), rgb)
+    cv2.imwrite(str(path), rgb)
 demo._write_frame = dying_writer
 demo.ensure_demo(Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text()), progress=False)
 """

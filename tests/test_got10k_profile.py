@@ -32,7 +32,7 @@ from evalkit.datasets.base import Sequence, Suite
 from evalkit.metrics.profiles import Profile
 from evalkit.registry import PROFILES
 from evalkit.results import ResultSet, discover_results
-from evalkit.scoring import ScoreReport, align_run, score_ope
+from evalkit.scoring.ope import ScoreReport, align_run, score_ope
 
 OTB_TRACKERS = ("Baseline+CF-conv3", "Baseline-conv5", "CFNet-conv1", "CFNet-conv2", "CFNet-conv5", "SiamFC-3s")
 UAV20L_TRACKERS = ("DSST", "ECO_HC", "KCF", "SRDCF", "Staple")

@@ -18,7 +18,7 @@ import pytest
 from test_reproduce_ope import PAPER_INCONSISTENT, cfnet_table1, parse_markdown_table
 
 from evalkit.cli import main
-from evalkit.commands.table import load_result_sets
+from evalkit.cli.table import load_result_sets
 from evalkit.errors import EvalkitError
 from evalkit.paper_tables import (
     Cell,

@@ -21,7 +21,7 @@ import pytest
 from evalkit.datasets import load_suite
 from evalkit.registry import PROFILES
 from evalkit.results import ResultSet, discover_results
-from evalkit.scoring import ScoreReport, score_ope
+from evalkit.scoring.ope import ScoreReport, score_ope
 
 SUBSET_COLUMNS = {"otb2013": (2, 3), "otb50": (6, 7), "otb100": (10, 11)}  # (IoU, prec.) OPE columns in T1
 TRE_COLUMNS = {"otb2013": (4, 5), "otb50": (8, 9), "otb100": (12, 13)}

@@ -23,7 +23,7 @@ from evalkit.results import (
     read_otb_mat,
     split_mat_name,
 )
-from evalkit.scoring import score_ope
+from evalkit.scoring.ope import score_ope
 
 CFNET_TRACKERS = ["Baseline+CF-conv3", "Baseline-conv5", "CFNet-conv1", "CFNet-conv2", "CFNet-conv5", "SiamFC-3s"]
 UAV20L_TRACKERS = ["DSST", "ECO_HC", "KCF", "SRDCF", "Staple"]

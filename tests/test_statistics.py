@@ -15,7 +15,7 @@ from evalkit.metrics.profiles import GOT10K, OTB_TOOLKIT
 from evalkit.metrics.statistics import bootstrap_intervals, paired_comparison, per_sequence_values
 from evalkit.registry import PROFILES
 from evalkit.results import discover_results
-from evalkit.scoring import score_ope
+from evalkit.scoring.ope import score_ope
 
 
 def _runs(rng: np.random.Generator, n_seq: int, shift: float) -> dict[str, RunCounts]:

@@ -26,7 +26,7 @@ from evalkit.errors import EvalkitError, PartialSuiteError
 from evalkit.geometry.region import VotCode, region_overlap
 from evalkit.metrics.vot import SupervisedRules, aggregate, burn_in_mask, evaluate_sequence, fragment_starts
 from evalkit.results import ResultSet, discover_results
-from evalkit.scoring_vot import VotReport, score_vot
+from evalkit.scoring.vot import VotReport, score_vot
 
 NAN4 = [np.nan] * 4
 REGION, SKIPPED, INIT, FAILURE = VotCode.REGION, VotCode.SKIPPED, VotCode.INIT, VotCode.FAILURE

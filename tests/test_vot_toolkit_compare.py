@@ -41,7 +41,7 @@ from evalkit.datasets.base import Suite
 from evalkit.geometry.region import region_overlap
 from evalkit.metrics.vot import Fragment, expected_overlap_curves, fragment_matrix
 from evalkit.results import ResultSet, discover_results
-from evalkit.scoring_vot import VotReport, score_vot
+from evalkit.scoring.vot import VotReport, score_vot
 
 
 @functools.cache

@@ -86,7 +86,7 @@ def test_toolkit_analysis_and_evalkit_scores_agree(evaluated: tuple[vt.Workspace
     from vot.dataset import load_dataset
     from vot.region.io import read_trajectory
 
-    from evalkit.commands.vot_toolkit import toolkit_summary
+    from evalkit.cli.vot_toolkit import toolkit_summary
 
     ws, analysis = evaluated
     theirs = toolkit_summary(analysis)["evalkit_kcf"]

@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from evalkit.commands import param_overrides
+from evalkit.cli.options import param_overrides
 from evalkit.errors import EvalkitError
 
 

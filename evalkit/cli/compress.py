@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Distil, fold, check, report."""
     import torch
 
-    from evalkit.store import atomic_write_text
+    from evalkit.io import atomic_write_text
     from trackers.fdsiamfc.distill import fold, fold_error, parameter_count
     from trackers.fdsiamfc.train import FDSiamFCTask
     from trackers.training import TrainConfig, Trainer, open_pairs

@@ -20,16 +20,13 @@ from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 from typing import Any
 
-from evalkit.commands import csv_list
-from evalkit.commands.table import add_table_inputs, config_roots, load_result_sets, parse_data_roots, store_protocol
+from evalkit.cli.options import add_scoring_inputs, add_statistics, csv_list, data_roots, lower_csv_list
+from evalkit.cli.score import only_trackers
+from evalkit.cli.table import load_result_sets, store_protocol
 from evalkit.errors import EvalkitError
 
 # suites never guessed from a data root: the demo suite is generated on demand, GOT-10k has no public test labels
 _NOT_GUESSED = {"demo", "got10k-test", "got10k-val"}
-
-
-def _lower_csv_list(text: str) -> list[str]:
-    return [t.lower() for t in csv_list(text)]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,9 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.html")
     p.add_argument("--format", choices=["pdf", "html"], help="default: from the --out extension")
-    p.add_argument("--suite", type=_lower_csv_list,
+    p.add_argument("--suite", type=lower_csv_list,
                    help="suites to report (default: those the data roots hold in full)")
-    p.add_argument("--protocol", type=_lower_csv_list, help="ope, tre, sre (default: what the results hold)")
+    p.add_argument("--protocol", type=lower_csv_list,
+                   help="ope, tre, sre (default: what the results hold; VOT supervised and multistart runs are "
+                        "found by their layout and store)")
     p.add_argument("--trackers", type=csv_list, help="only these trackers (names after renaming)")
     p.add_argument("--layout", type=csv_list, default=[],
                    help="published tables to include (evalkit table --list)")
@@ -48,11 +47,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--against-published", action="store_true",
                    help="paper tables show the published value and the difference beside evalkit's")
     p.add_argument("--title", default="evalkit report")
-    p.add_argument("--bootstrap", type=int, default=10_000, metavar="N",
-                   help="bootstrap resamples for the 95%% intervals and paired tests (0: off; default 10000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+    add_statistics(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_table_inputs(p)
+    add_scoring_inputs(p)
     p.set_defaults(handler=run_report)
 
 
@@ -99,18 +96,30 @@ def detect_suites(roots: dict[str, Path], allow_partial: bool) -> list[tuple[str
     return sorted(out, key=lambda item: (item[1].family, len(item[1].expected), item[0]))
 
 
+def box_set_protocols(rs: Any, asked: list[str] | None) -> list[str]:
+    """The protocols a set of box runs is scored under: its store's (multistart anchor runs), else the asked ones,
+    else OPE plus TRE / SRE when it holds the OTB toolkit's 20 / 12 runs per sequence."""
+    stored = store_protocol(rs)
+    if stored == "vot-multistart":
+        return [stored]
+    if asked:
+        return [p for p in asked if p == "ope" or runs_per_sequence(rs) > 1]
+    return detect_protocols([rs])
+
+
 def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: list[str] | None,
                      protocols: list[str] | None, profile_name: str | None, allow_partial: bool,
                      sequences: list[str] | None, resamples: int, seed: int
-                     ) -> tuple[list[Any], list[Any], dict[str, str], dict[str, dict[str, str]]]:
-    """OPE/TRE/SRE and VOT reports of every suite that has results, their data sources and attribute names."""
+                     ) -> tuple[list[Any], dict[str, str], dict[str, dict[str, str]]]:
+    """Reports of every suite and protocol the results hold runs for (through the scorer registry), their data
+    sources and attribute names."""
     from evalkit.datasets import load_suite
     from evalkit.registry import PROFILES, SUITES
     from evalkit.report.provenance import provenance_note
-    from evalkit.scoring import score_ope
-    from evalkit.scoring_vot import score_vot
+    from evalkit.scoring import ScoringOptions, score
 
-    profile = PROFILES.get(profile_name or "otb-toolkit")
+    options = ScoringOptions(profile=PROFILES.get(profile_name or "otb-toolkit"), allow_partial=True,
+                             resamples=max(resamples, 0), seed=seed)
     if suites:
         loaded = []
         for name in suites:
@@ -124,10 +133,12 @@ def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: lis
         if not loaded:
             raise EvalkitError(f"no complete suite found under {', '.join(str(p) for p in roots.values())}; name "
                                f"one with --suite (and --allow-partial for a root that lacks sequences)")
-    box_sets = [rs for rs in result_sets if rs.runs]
-    vot_sets = [rs for rs in result_sets if rs.vot_runs]
-    ope_protocols = protocols or detect_protocols(box_sets)
-    ope_reports, vot_reports = [], []
+    by_protocol: dict[str, list[Any]] = {}
+    for rs in result_sets:
+        for protocol in (["vot-supervised"] if rs.vot_runs else []) + (box_set_protocols(rs, protocols)
+                                                                      if rs.runs else []):
+            by_protocol.setdefault(protocol, []).append(rs)
+    reports = []
     sources: dict[str, str] = {}
     attributes: dict[str, dict[str, str]] = {}
     for name, suite in loaded:
@@ -135,76 +146,62 @@ def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: lis
             raise EvalkitError(f"{name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
                                f"{suite.source}; pass --allow-partial to report on the {len(suite)} present "
                                f"(labelled partial)")
-        root = roots.get(name) or roots.get("*")
-        note = provenance_note(Path(root), levels=0) if root is not None else None
-        source = suite.source + (f"; {note}" if note else "")
-        if suite.family == "vot":
-            covering = [rs for rs in vot_sets if any(rs.vot_runs_for(s.name, s.aliases) for s in suite)]
+        for protocol, sets in by_protocol.items():
+            if (protocol == "vot-supervised") != (suite.family == "vot") and protocol != "vot-multistart":
+                continue
+            if protocol == "vot-supervised":
+                covering = [rs for rs in sets if any(rs.vot_runs_for(s.name, s.aliases) for s in suite)]
+            else:
+                covering = [rs for rs in sets if any(rs.runs_for(s.name, s.aliases) for s in suite)]
             if covering:
-                vot_reports.append(score_vot(suite, covering, allow_partial=True))
-                sources[name] = source
-            continue
-        covering = [rs for rs in box_sets if any(rs.runs_for(s.name, s.aliases) for s in suite)]
-        if not covering:
-            continue
-        sources[name] = source
-        attributes[name] = dict(suite.attribute_names)
-        for protocol in ope_protocols:
-            usable = covering if protocol == "ope" else [rs for rs in covering if runs_per_sequence(rs) > 1]
-            if usable:
-                ope_reports.append(score_ope(suite, usable, profile, allow_partial=True, protocol=protocol,
-                                             resamples=max(resamples, 0), seed=seed))
-    if not ope_reports and not vot_reports:
+                reports.append(score(protocol, suite, covering, options))
+        if any(r.suite == suite.name for r in reports):
+            root = roots.get(name) or roots.get("*")
+            note = provenance_note(Path(root), levels=0) if root is not None else None
+            sources[name] = suite.source + (f"; {note}" if note else "")
+            attributes[name] = dict(suite.attribute_names)
+    if not reports:
         raise EvalkitError("the results hold no run of any sequence of " + ", ".join(n for n, _ in loaded))
-    return ope_reports, vot_reports, sources, attributes
+    order = ["ope", "tre", "sre", "vot-supervised", "vot-multistart"]
+    reports.sort(key=lambda r: ([n for n, _ in loaded].index(r.suite), order.index(r.protocol)))
+    return reports, sources, attributes
 
 
 def run_report(args: argparse.Namespace) -> int:
     """Handler of ``evalkit report``."""
     from tqdm import tqdm
 
-    from evalkit.commands.table import layout_for
+    from evalkit.cli.table import layout_for
     from evalkit.paper_tables import TableInputs, fill_table, read_measured
     from evalkit.report.document import build_report, command_line, write_report
 
     fmt = args.format or args.out.suffix.lstrip(".").lower()
     if fmt not in ("pdf", "html"):
         raise EvalkitError(f"--out {args.out}: pass --format pdf or html, or name the file .pdf or .html")
-    given_roots = parse_data_roots(args.data_root)
-    roots = given_roots or config_roots(args.config)  # the command line, else configuration
-    sets = load_result_sets(args.results, args.rename)
-    multistart = [rs.tracker for rs in sets if store_protocol(rs) == "vot-multistart"]
-    if multistart:  # anchor runs have no section in the report yet: say so rather than "no run found"
-        raise EvalkitError(f"{', '.join(multistart)}: VOT multistart results have no report section yet; "
-                           f"`evalkit score --protocol vot-multistart` prints their A / R / EAO")
-    if args.trackers:
-        wanted = {t.lower() for t in args.trackers}
-        unknown = wanted - {rs.tracker.lower() for rs in sets}
-        if unknown:
-            raise EvalkitError(f"trackers not found in the results: {', '.join(sorted(unknown))}; found: "
-                               f"{', '.join(rs.tracker for rs in sets)}")
-        sets = [rs for rs in sets if rs.tracker.lower() in wanted]
+    data = data_roots(args)
+    roots = data.given_or_configured()  # the command line, else configuration
+    sets = only_trackers(load_result_sets(args.results, args.rename), args.trackers)
     if not roots:
         raise EvalkitError("pass --data-root PATH (or SUITE=PATH) with the ground truth the results are scored on")
-    ope, vot, sources, attributes = score_everything(sets, roots, args.suite, args.protocol, args.profile,
-                                                     args.allow_partial, args.sequences, args.bootstrap, args.seed)
+    reports, sources, attributes = score_everything(sets, roots, args.suite, args.protocol, args.profile,
+                                                    args.allow_partial, args.sequences, args.bootstrap, args.seed)
     tables = []
     if args.layout:
-        inputs = TableInputs(sets, given_roots, args.profile,
+        inputs = TableInputs(sets, data.given(), args.profile,
                              read_measured(args.measured) if args.measured else {}, allow_partial=args.allow_partial,
-                             sequences=args.sequences, config_roots=config_roots(args.config))
+                             sequences=args.sequences, config_roots=data.configured())
         for name in args.layout:
             layout = layout_for(name, (args.suite or ["otb100"])[0])
             tables.append(fill_table(layout, inputs, args.trackers if layout.generic else None,
                                      args.against_published))
-    total = len(ope) + len(vot) + len(ope) + len(vot) + 1
+    total = 2 * len(reports) + 1
     with tqdm(total=total, desc="report", unit="part", disable=args.no_progress, file=sys.stderr) as bar:
-        report = build_report(ope, vot, sets, tables, sources, args.title, command_line(),
+        report = build_report(reports, sets, tables, sources, args.title, command_line(),
                               resamples=args.bootstrap, seed=args.seed, attribute_names=attributes,
                               progress=lambda _what: bar.update(1))
         write_report(report, args.out, fmt)
         bar.update(1)
-    n_problems = sum(len(t.problems) for r in [*ope, *vot] for t in r.trackers.values())
+    n_problems = sum(len(t.problems) for r in reports for t in r.trackers.values())
     if n_problems:
         print(f"evalkit: {n_problems} problem(s) in the results are listed in the report", file=sys.stderr)
     print(f"report: {args.out}")

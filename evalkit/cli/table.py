@@ -20,48 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evalkit.commands import csv_list as _csv_list
-from evalkit.commands import rename_pair as _rename
+from evalkit.cli.options import add_scoring_inputs, data_roots
+from evalkit.cli.options import csv_list as _csv_list
 from evalkit.errors import EvalkitError
-
-
-def add_table_inputs(p: argparse.ArgumentParser, results_required: bool = True) -> None:
-    """The options that say where results and ground truth are (shared with ``evalkit report``)."""
-    p.add_argument("--results", type=Path, action="append", required=results_required, default=None,
-                   help="results folder (OTB .mat, <tracker>/<seq>.txt, VOT baseline/, evalkit store); repeatable")
-    p.add_argument("--data-root", action="append", default=[], metavar="[SUITE=]PATH",
-                   help="ground truth for every suite, or SUITE=PATH for one; repeatable (default from evalkit.toml)")
-    p.add_argument("--rename", type=_rename, action="append", default=[], metavar="OLD=NEW",
-                   help="rename a tracker found in the results (extends the built-in name map)")
-    p.add_argument("--profile", help="metric conventions (default: the layout's, otb-toolkit)")
-    p.add_argument("--sequences", type=_csv_list, help="only these sequences (everything labelled partial)")
-    p.add_argument("--allow-partial", action="store_true",
-                   help="use a data root that lacks sequences of a suite; cells are marked partial")
-
-
-def parse_data_roots(entries: list[str]) -> dict[str, Path]:
-    """``--data-root`` entries (PATH or SUITE=PATH) -> {suite or "*": path}."""
-    from evalkit.registry import SUITES
-
-    roots: dict[str, Path] = {}
-    for e in entries:
-        name, sep, path = e.partition("=")
-        if sep and name.lower() in SUITES:
-            roots[name.lower()] = Path(path)
-        elif sep and not Path(e).exists():
-            SUITES.get(name)  # unknown suite name: fails with suggestions
-        else:
-            roots["*"] = Path(e)
-    return roots
-
-
-def config_roots(config: Path | None) -> dict[str, Path]:
-    """Data roots from the environment ($EVALKIT_DATA_<SUITE>) and evalkit.toml's [datasets], per suite."""
-    from evalkit.config import load_config
-    from evalkit.registry import SUITES
-
-    cfg = load_config(config)
-    return {name: root for name in SUITES.names() if (root := cfg.data_root(name)) is not None}
 
 
 def _discover(path: Path, renames: dict[str, str]) -> list[Any]:
@@ -158,7 +119,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--measured", type=Path, metavar="FILE.json",
                    help="measured model size / GFLOPs (evalkit complexity --format json) for fdsiamfc-compression")
     p.add_argument("--out", type=Path, help="write to this file (atomically) instead of standard output")
-    add_table_inputs(p, results_required=False)
+    add_scoring_inputs(p, results_required=False)
     p.set_defaults(handler=run_table)
 
 
@@ -188,14 +149,15 @@ def run_table(args: argparse.Namespace) -> int:
     layout = layout_for(args.layout, args.suite)
     if not args.results:
         raise EvalkitError("pass --results FOLDER (repeatable) with the results to fill the table from")
-    inputs = TableInputs(load_result_sets(args.results, args.rename), parse_data_roots(args.data_root),
+    roots = data_roots(args)
+    inputs = TableInputs(load_result_sets(args.results, args.rename), roots.given(),
                          args.profile, read_measured(args.measured) if args.measured else {},
                          allow_partial=args.allow_partial, sequences=args.sequences,
-                         config_roots=config_roots(args.config))
+                         config_roots=roots.configured())
     table = fill_table(layout, inputs, args.trackers, against_published=args.against_published)
     text = render(table, args.format)
     if args.out:
-        from evalkit.store import atomic_write_text
+        from evalkit.io import atomic_write_text
 
         atomic_write_text(args.out, text if text.endswith("\n") else text + "\n")
         print(f"table: {args.out}", file=sys.stderr)

@@ -20,8 +20,8 @@ import json
 import sys
 from pathlib import Path
 
-from evalkit.commands import csv_list as _csv_list
-from evalkit.commands import param_overrides
+from evalkit.cli.options import csv_list as _csv_list
+from evalkit.cli.options import param_overrides
 from evalkit.errors import EvalkitError
 
 
@@ -102,7 +102,7 @@ def run_vot_toolkit(args: argparse.Namespace) -> int:
             vt.analyse(ws)
             print(f"analysis: {sorted((ws.root / 'analysis').glob('evalkit*.json'))[-1]}")
         return 0
-    from evalkit.tables import format_json, format_vot_table
+    from evalkit.tables import format_json, format_report
 
     report = vt.score_workspace(ws, args.convention)
     for name, t in report.trackers.items():
@@ -117,12 +117,12 @@ def run_vot_toolkit(args: argparse.Namespace) -> int:
                                   for n in report.trackers}
             print(json.dumps(out, indent=2))
         else:
-            print(format_vot_table(report))
+            print(format_report(report))
             print("\nvot-toolkit 0.9.0's own analysis of the same files (its overlap and weighting rules):")
             for n in report.trackers:
                 v = theirs.get(vt.tracker_identifier(n), {})
                 print(f"  {n}: EAO {v.get('eao', float('nan')):.3f}  accuracy {v.get('accuracy', float('nan')):.3f}"
                       f"  failures {v.get('failures', float('nan')):g}")
         return 0
-    print(format_json(report) if args.format == "json" else format_vot_table(report))
+    print(format_json(report) if args.format == "json" else format_report(report))
     return 0

@@ -109,7 +109,7 @@ def tracker_identifier(name: str) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    from evalkit.store import atomic_write_text
+    from evalkit.io import atomic_write_text
 
     atomic_write_text(path, text)
 
@@ -225,7 +225,7 @@ def open_workspace(root: Path) -> Workspace:
     stack_name = str(config.get("stack", "stack.yaml"))
     trackers = tuple(p.name for p in sorted((root / "results").glob("*")) if p.is_dir())
     if stack_name.lower() in VOT_SUITES:
-        from evalkit.scoring_vot import default_interval
+        from evalkit.scoring.vot import default_interval
 
         return Workspace(root, trackers, default_interval(stack_name.lower()), stack_name.lower())
     stack_path = root / stack_name
@@ -307,10 +307,10 @@ def _bin_run(path: Path, repetition: int) -> Any:
     """A binary (``.bin``) result of the toolkit, read with the toolkit's own reader and parsed as text lines."""
     from vot.region.io import read_trajectory
 
-    from evalkit.results import VotRun, _parse_vot_lines_checked
+    from evalkit.results import VotRun, parse_vot_lines
 
     lines = [str(region) for region in read_trajectory(str(path))]
-    codes, regions = _parse_vot_lines_checked(path, lines)
+    codes, regions = parse_vot_lines(path, lines)
     return VotRun(codes, regions, path, repetition)
 
 
@@ -351,7 +351,7 @@ def read_workspace_results(workspace: Workspace) -> list[Any]:
 
 def score_workspace(workspace: Workspace, convention: str = "matlab") -> Any:
     """evalkit's EAO, accuracy and robustness of the workspace's results, over its sequences and EAO interval."""
-    from evalkit.scoring_vot import score_vot
+    from evalkit.scoring.vot import score_vot
 
     if workspace.suite is not None:
         from evalkit.datasets import load_suite

@@ -6,7 +6,7 @@
     >>> table.cell("SiamFC-3s", "otb100/ope/iou").value                                  # doctest: +SKIP
     0.582...
 
-Every number comes from evalkit's own scoring (:func:`evalkit.scoring.score_ope`, :func:`evalkit.scoring_vot.score_vot`,
+Every number comes from evalkit's own scoring (:func:`evalkit.scoring.score`,
 :func:`evalkit.scoring_centre_error.mean_centre_error`), the stored per-frame times, or a measured complexity JSON;
 the published values (``published.json``) are only ever shown beside them. A suite without a data root leaves its
 cells empty and says so in a note; a tracker scored on part of a suite gets a partial mark.
@@ -24,7 +24,7 @@ from typing import Any
 
 from evalkit.errors import EvalkitError, InputFileError
 from evalkit.paper_tables.model import Cell, FilledTable, Layout, Metric, assign_marks, name_key
-from evalkit.results import ResultSet
+from evalkit.results import ResultSet, Speed, tracker_speed
 
 
 @cache
@@ -94,7 +94,7 @@ class TableInputs:
     _ope: dict[tuple[str, str, str], Any] = field(default_factory=dict)
     _vot: dict[str, Any] = field(default_factory=dict)
     _suites: dict[str, Any] = field(default_factory=dict)
-    _speeds: dict[int, Any] = field(default_factory=dict)
+    _speeds: dict[int, Speed | None] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def roots(self, suite: str) -> list[Path]:
@@ -147,30 +147,28 @@ class TableInputs:
         profile = self.profile_for(layout)
         key = (suite_name, protocol, profile.name)
         if key not in self._ope:
-            from evalkit.scoring import score_ope
+            from evalkit.scoring import ScoringOptions, score
 
             suite = self.suite(suite_name)
             box_sets = [rs for rs in self.result_sets if rs.runs]
-            self._ope[key] = None if suite is None or not box_sets else score_ope(
-                suite, box_sets, profile, allow_partial=True, protocol=protocol, resamples=0)
+            self._ope[key] = None if suite is None or not box_sets else score(
+                protocol, suite, box_sets, ScoringOptions(profile=profile, allow_partial=True))
         return self._ope[key]
 
     def vot(self, suite_name: str) -> Any:
         """The supervised-experiment report of every VOT result set on a VOT suite (computed once)."""
         if suite_name not in self._vot:
-            from evalkit.scoring_vot import score_vot
+            from evalkit.scoring import ScoringOptions, score
 
             suite = self.suite(suite_name)
             vot_sets = [rs for rs in self.result_sets if rs.vot_runs]
-            self._vot[suite_name] = None if suite is None or not vot_sets else score_vot(
-                suite, vot_sets, allow_partial=True)
+            self._vot[suite_name] = None if suite is None or not vot_sets else score(
+                "vot-supervised", suite, vot_sets, ScoringOptions(allow_partial=True))
         return self._vot[suite_name]
 
-    def speed(self, rs: ResultSet) -> Any:
+    def speed(self, rs: ResultSet) -> Speed | None:
         """The result set's speed from its stored per-frame times, or None (read once: every time file is loaded)."""
         if id(rs) not in self._speeds:
-            from evalkit.report.provenance import tracker_speed
-
             self._speeds[id(rs)] = tracker_speed(rs)
         return self._speeds[id(rs)]
 
@@ -313,7 +311,7 @@ def fill_table(layout: Layout, inputs: TableInputs, trackers: SequenceABC[str] |
     return table
 
 
-def _speed_text(speed: Any) -> str:
+def _speed_text(speed: Speed | None) -> str:
     if speed is None:
         return ""
     return f"{speed.fps:.1f} fps on {speed.device} ({speed.n_sequences} sequences)"

@@ -14,7 +14,6 @@ appendix of per-sequence tables.
 
 from __future__ import annotations
 
-import math
 import shlex
 import sys
 from collections.abc import Callable, Iterable
@@ -25,6 +24,7 @@ from typing import Any, Literal
 
 from evalkit.errors import EvalkitError
 from evalkit.report.provenance import ResultProvenance, Speed, report_stamp, result_provenance, tracker_speed
+from evalkit.scoring.base import format_value
 
 Mark = Literal["", "best", "second"]
 
@@ -93,116 +93,73 @@ class Report:
     stamp: dict[str, str]
 
 
-def _fmt(v: float | int | None, digits: int = 3) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, int):
-        return str(v)
-    return "-" if not math.isfinite(v) else f"{v:.{digits}f}"
+def _block(frame: Any, marks: dict[tuple[int, str], str], notes: list[str], caption: str,
+           small: bool = False) -> TableBlock:
+    """A display DataFrame (evalkit.tables) as a report table; marks keyed by (row, column label)."""
+    columns = list(frame.columns)
+    cells: dict[tuple[int, int], Mark] = {(i, columns.index(col)): m for (i, col), m in marks.items()}  # type: ignore[misc]
+    return TableBlock([columns], [list(map(str, row)) for row in frame.itertuples(index=False)], cells, notes, caption,
+                      small=small)
 
 
-def _ci(ci: dict[str, tuple[float, float]], key: str) -> str:
-    lo_hi = ci.get(key)
-    return f"[{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]" if lo_hi else ""
+def score_table(report: Any) -> TableBlock:
+    """The headline table of any report kind: its columns, best bold and second underlined, its footnotes."""
+    from evalkit.tables import headline_frame
+
+    frame, marks = headline_frame(report)
+    return _block(frame, marks, report.notes(), report.title())
 
 
-def _best(values: SequenceABC[float | None], higher: bool = True) -> list[int]:
-    """Positions of the best finite values (within 1e-12 of the highest, or the lowest); none when none is finite."""
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    if not finite:
-        return []
-    target = max(finite) if higher else min(finite)
-    return [i for i, v in enumerate(values) if v is not None and math.isfinite(v) and abs(v - target) < 1e-12]
+def attribute_tables(report: Any) -> list[TableBlock]:
+    """Per attribute (VOT: per tag) tables of the columns the report shows as tables, best per attribute bold."""
+    from evalkit.tables import attribute_frame, best_rows
+
+    out = []
+    for key in report.attribute_tables:
+        frame = attribute_frame(report, key)
+        if frame.empty:
+            continue
+        column = report.column(key)
+        long = report.per_attribute()
+        marks = {}
+        for col in frame.columns[1:]:
+            code = col.split("(")[0]
+            values = long[long["attribute"] == code].set_index("tracker")[key]
+            best, _ = best_rows([values.get(t) for t in frame["Tracker"]], column.higher_is_better)
+            marks.update({(i, col): "best" for i in best})
+        out.append(_block(frame, marks, [], f"{report.suite.upper()}: {column.label} per attribute", small=True))
+    return out
 
 
-def _ranked(report: Any) -> list[str]:
-    """Tracker names best first: by success AUC, or by EAO for a VOT report (evalkit.tables' order)."""
-    from evalkit.tables import ranked, vot_ranked
+def sequence_tables(report: Any, chunk: int = 10) -> list[TableBlock]:
+    """Per-sequence scores (the report's first two per-sequence columns, ``a/b``), at most ``chunk`` trackers a
+    table; the best first value of each row bold."""
+    from evalkit.tables import best_rows, sequence_frame
 
-    return vot_ranked(report) if hasattr(report, "interval") else ranked(report)
-
-
-def ope_table(report: Any) -> TableBlock:
-    """Headline scores with bootstrap intervals; best per column bold, ``=`` marks no significant difference."""
-    names = _ranked(report)
-    header = [["Tracker", "Success AUC", "95% CI", "Prec@20", "95% CI", "Prec AUC", "Norm prec", "Seqs", "Frames",
-               "p vs best"]]
-    rows, marks = [], {}
-    for name in names:
-        t = report.trackers[name]
-        s = t.score
-        flag = ""
-        if not t.complete:
-            flag += " *"
-        if t.vs_best is not None and not t.vs_best.significant:
-            flag += " ="
-        p = ("" if t.vs_best is None else "<0.001" if t.vs_best.p_value < 0.001 else f"{t.vs_best.p_value:.3f}")
-        p = p or ("best" if t.ci95 and len(names) > 1 else "")
-        rows.append([name + flag, _fmt(s.success_auc), _ci(t.ci95, "success_auc"), _fmt(s.precision_20),
-                     _ci(t.ci95, "precision_20"), _fmt(s.precision_auc), _fmt(s.norm_precision),
-                     str(s.n_sequences), str(s.n_frames), p])
-    for c, f in {1: "success_auc", 3: "precision_20", 5: "precision_auc", 6: "norm_precision"}.items():
-        for r in _best([getattr(report.trackers[n].score, f) for n in names]):
-            marks[(r, c)] = "best"
-    notes = []
-    if any(t.ci95 for t in report.trackers.values()):
-        notes.append("95% CI: percentile bootstrap over sequences. p vs best: paired sign-flip permutation test of "
-                     "success AUC against the best tracker; '=' marks p >= 0.05 (not significantly different).")
-    if any(not t.complete for t in report.trackers.values()):
-        notes.append("* some sequences could not be scored for this tracker (see the problems section).")
-    if report.partial:
-        notes.append(f"PARTIAL: scored on {report.n_suite_sequences - len(report.missing_data)} sequences present; "
-                     f"not the benchmark's headline numbers.")
-    caption = f"{report.suite.upper()}, {report.protocol.upper()}, profile {report.profile}"
-    return TableBlock(header, rows, marks, notes, caption)
-
-
-def vot_table(report: Any) -> TableBlock:
-    """EAO, accuracy, robustness and failures per tracker, best bold (fewest failures for R)."""
-    names = _ranked(report)
-    header = [["Tracker", "EAO", "Accuracy", "Robustness", "Failures", "Failures / 100 frames", "Seqs"]]
-    rows, marks = [], {}
-    for name in names:
-        t = report.trackers[name]
-        s = t.score
-        rows.append([name + ("" if t.complete else " *"), _fmt(s.eao), _fmt(s.accuracy), _fmt(s.robustness),
-                     _fmt(float(s.failures), 1), _fmt(s.failures_per_100), str(len(t.per_sequence))])
-    for c, attr, higher in ((1, "eao", True), (2, "accuracy", True), (5, "failures_per_100", False)):
-        for r in _best([getattr(report.trackers[n].score, attr) for n in names], higher):
-            marks[(r, c)] = "best"
-    notes = [f"EAO over sequence lengths {report.interval[0]}-{report.interval[1]} ({report.convention} "
-             f"convention); robustness: failures per sequence averaged over repetitions."]
-    if report.partial:
-        notes.append("PARTIAL: not every sequence of the suite was present.")
-    return TableBlock(header, rows, marks, notes, f"{report.suite.upper()}, supervised (baseline) experiment")
-
-
-def vot_tag_table(report: Any) -> TableBlock | None:
-    """Per visual attribute (VOT per-frame tags): EAO, accuracy and failures of every tracker; best EAO bold."""
-    names = _ranked(report)
-    tags = sorted({t for n in names for t in report.trackers[n].score.tags})
-    if not tags:
-        return None
-    rows, marks = [], {}
-    for r, tag in enumerate(tags):
-        row = [tag.replace("_", " ")]
-        eaos = []
-        for n in names:
-            ts = report.trackers[n].score.tags.get(tag)
-            row.append("-" if ts is None else f"{_fmt(ts.eao)} / {_fmt(ts.accuracy)} / {ts.failures:g}")
-            eaos.append(ts.eao if ts is not None and math.isfinite(ts.eao) else None)
-        if sum(v is not None for v in eaos) > 1:  # one tracker with the tag: nothing to mark
-            for c in _best(eaos):
-                marks[(r, c + 1)] = "best"
-        rows.append(row)
-    return TableBlock([["Tag", *names]], rows, marks, ["Cells: EAO / accuracy / failures on the frames with the tag; "
-                                                       "fragments weighted by their share of tagged frames."],
-                      f"{report.suite.upper()}: per visual attribute", small=True)
+    frame = sequence_frame(report)
+    long = report.per_sequence()
+    first = report.sequence_columns[0]
+    names = report.ranked()
+    out = []
+    for start in range(0, len(names), chunk):
+        part = frame.iloc[:, [0, *range(1 + start, 1 + min(start + chunk, len(names)))]]
+        marks = {}
+        if part.shape[1] > 2:
+            by = long.set_index(["sequence", "tracker"])[first.key]
+            for r, seq in enumerate(part["Sequence"]):
+                values = [by.get((seq, n)) for n in names[start:start + chunk]]
+                best, _ = best_rows(values, first.higher_is_better)
+                marks.update({(r, part.columns[c + 1]): "best" for c in best})
+        caption = f"{report.suite.upper()} {report.protocol.upper()}: per sequence"
+        if len(names) > chunk:
+            caption += f" (trackers {start + 1}-{start + part.shape[1] - 1} of {len(names)})"
+        out.append(_block(part, marks, [], caption, small=True))
+    return out
 
 
 def speed_table(speeds: dict[str, Speed | None]) -> TableBlock:
     """FPS per tracker with the device it ran on."""
-    rows = [[name, _fmt(s.fps, 1) if s else "-", s.device if s else "no stored times",
+    rows = [[name, format_value(s.fps, 1) if s else "-", s.device if s else "no stored times",
              str(s.n_sequences) if s else "-"] for name, s in speeds.items()]
     return TableBlock([["Tracker", "FPS", "Device", "Sequences timed"]], rows, {},
                       ["FPS: per-sequence frames over total time (initialisation included), averaged over "
@@ -235,49 +192,31 @@ def paper_table_block(table: Any) -> TableBlock:
     return TableBlock(header, plain, marks, notes, caption, spans=spans)
 
 
-def sequence_tables(report: Any, chunk: int = 10) -> list[TableBlock]:
-    """Per-sequence success AUC (OPE/TRE/SRE) or accuracy/failures (VOT), at most ``chunk`` trackers a table."""
-    is_vot = hasattr(report, "interval")
-    names = _ranked(report)
-    seqs = sorted({s for t in report.trackers.values() for s in t.per_sequence}, key=str.lower)
-    out = []
-    for start in range(0, len(names), chunk):
-        part = names[start:start + chunk]
-        rows, marks = [], {}
-        for r, seq in enumerate(seqs):
-            row = [seq]
-            values = []
-            for name in part:
-                item = report.trackers[name].per_sequence.get(seq)
-                if item is None:
-                    row.append("-")
-                    values.append(None)
-                elif is_vot:
-                    row.append(f"{item.accuracy:.3f} / {item.failures:g}")
-                    values.append(None)
-                else:
-                    v = float(item.success_curve().mean())
-                    row.append(f"{v:.3f}")
-                    values.append(v)
-            finite = [v for v in values if v is not None]
-            if finite and len(part) > 1:
-                for c, v in enumerate(values):
-                    if v is not None and abs(v - max(finite)) < 1e-12:
-                        marks[(r, c + 1)] = "best"
-            rows.append(row)
-        what = "accuracy / failures" if is_vot else "success AUC"
-        caption = f"{report.suite.upper()} {report.protocol.upper()}: per-sequence {what}"
-        if len(names) > chunk:
-            caption += f" (trackers {start + 1}-{start + len(part)} of {len(names)})"
-        out.append(TableBlock([["Sequence", *part]], rows, marks, [], caption, small=True))
-    return out
-
-
 def _suite_line(report: Any) -> str:
-    n = report.n_suite_sequences
     scored = max((len(t.per_sequence) for t in report.trackers.values()), default=0)
-    text = f"{report.suite} ({scored} of {n} sequences scored)"
+    text = f"{report.suite} ({scored} of {report.n_suite_sequences + len(report.missing_data)} sequences scored)"
     return text + (" PARTIAL" if report.partial else "")
+
+
+def _figures(report: Any, attribute_names: dict[str, dict[str, str]] | None) -> list[FigureBlock]:
+    """The figures of one report, by its kind: OPE curves and per-attribute grid, VOT AR / EAO plots."""
+    from evalkit.report import figures
+
+    if report.kind == "ope":
+        out = [FigureBlock([figures.success_plot(report), figures.precision_plot(report)],
+                           f"Success and precision plots ({report.protocol.upper()}); legends sorted by success "
+                           f"AUC and by precision at 20 px.")]
+        if report.protocol == "ope":
+            grid = figures.attribute_plot(report, (attribute_names or {}).get(report.suite))
+            if grid is not None:
+                out.append(FigureBlock([grid], "Success plots per attribute (sequence count in brackets).",
+                                       full_width=True))
+        return out
+    if report.kind == "vot":
+        return [FigureBlock([figures.ar_plot(report), figures.eao_curve_plot(report)],
+                            "Accuracy-robustness plot and expected-overlap curve."),
+                FigureBlock([figures.eao_ranking_plot(report)], "EAO ranking.")]
+    return []
 
 
 def _provenance_rows(p: ResultProvenance) -> list[tuple[str, str]]:
@@ -298,27 +237,24 @@ def _provenance_rows(p: ResultProvenance) -> list[tuple[str, str]]:
     return rows
 
 
-def build_report(ope_reports: SequenceABC[Any], vot_reports: SequenceABC[Any], result_sets: SequenceABC[Any],
-                 tables: SequenceABC[Any] = (), data_sources: dict[str, str] | None = None,
-                 title: str = "evalkit report", command: str | None = None, resamples: int | None = None,
-                 seed: int | None = None, attribute_names: dict[str, dict[str, str]] | None = None,
+def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], tables: SequenceABC[Any] = (),
+                 data_sources: dict[str, str] | None = None, title: str = "evalkit report", command: str | None = None,
+                 resamples: int | None = None, seed: int | None = None,
+                 attribute_names: dict[str, dict[str, str]] | None = None,
                  progress: Callable[[str], None] | None = None) -> Report:
     """Assemble every block of the report from scored reports, result sets and filled paper tables."""
-    from evalkit.report import figures
-
-    if not ope_reports and not vot_reports and not tables:
+    if not reports and not tables:
         raise EvalkitError("nothing to report: no scored suite and no table")
     tick = progress or (lambda _what: None)
     stamp = report_stamp()
-    trackers = list(dict.fromkeys([n for r in [*ope_reports, *vot_reports] for n in r.trackers]
+    trackers = list(dict.fromkeys([n for r in reports for n in r.trackers]
                                   + [rs.tracker for rs in result_sets]))
     blocks: list[Block] = [Heading(title, 0)]
     what = [("Trackers", ", ".join(trackers)),
-            ("Suites", "; ".join(dict.fromkeys(_suite_line(r) for r in [*ope_reports, *vot_reports]))
+            ("Suites", "; ".join(dict.fromkeys(_suite_line(r) for r in reports))
              or "none (tables only)"),
-            ("Protocols", ", ".join(dict.fromkeys([r.protocol.upper() for r in ope_reports]
-                                                  + ["VOT supervised" for _ in vot_reports])) or "-"),
-            ("Profile", ", ".join(dict.fromkeys(r.profile for r in ope_reports)) or "-")]
+            ("Protocols", ", ".join(dict.fromkeys(r.protocol for r in reports)) or "-"),
+            ("Settings", "; ".join(dict.fromkeys(", ".join(r.settings()) for r in reports)) or "-")]
     if resamples is not None:
         what.append(("Statistics", f"{resamples} bootstrap resamples over sequences, seed {seed}"
                      if resamples else "bootstrap off"))
@@ -336,7 +272,7 @@ def build_report(ope_reports: SequenceABC[Any], vot_reports: SequenceABC[Any], r
     if provenance:
         blocks.append(Heading("Results and weights", 2))
         blocks.append(KeyValues([row for p in provenance for row in _provenance_rows(p)]))
-    problems = [(name, str(p)) for r in [*ope_reports, *vot_reports] for name, t in r.trackers.items()
+    problems = [(name, str(p)) for r in reports for name, t in r.trackers.items()
                 for p in t.problems]
     if problems:
         blocks.append(Heading("Problems in the results", 2))
@@ -345,31 +281,13 @@ def build_report(ope_reports: SequenceABC[Any], vot_reports: SequenceABC[Any], r
                            + (f"\n... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""),
                            small=True))
 
-    for r in ope_reports:
+    for r in reports:
         blocks.append(PageBreak())
         blocks.append(Heading(f"{r.suite.upper()} — {r.protocol.upper()}" + (" (partial)" if r.partial else "")))
-        blocks.append(ope_table(r))
+        blocks.append(score_table(r))
         tick("figures")
-        blocks.append(FigureBlock([figures.success_plot(r), figures.precision_plot(r)],
-                                  f"Success and precision plots ({r.protocol.upper()}); legends sorted by success "
-                                  f"AUC and by precision at 20 px."))
-        if r.protocol == "ope":
-            names = (attribute_names or {}).get(r.suite)
-            grid = figures.attribute_plot(r, names)
-            if grid is not None:
-                blocks.append(FigureBlock([grid], "Success plots per attribute (sequence count in brackets).",
-                                          full_width=True))
-    for v in vot_reports:
-        blocks.append(PageBreak())
-        blocks.append(Heading(f"{v.suite.upper()} — VOT supervised" + (" (partial)" if v.partial else "")))
-        blocks.append(vot_table(v))
-        tick("figures")
-        blocks.append(FigureBlock([figures.ar_plot(v), figures.eao_curve_plot(v)],
-                                  "Accuracy-robustness plot and expected-overlap curve."))
-        blocks.append(FigureBlock([figures.eao_ranking_plot(v)], "EAO ranking."))
-        tag_table = vot_tag_table(v)
-        if tag_table is not None:
-            blocks.append(tag_table)
+        blocks.extend(_figures(r, attribute_names))
+        blocks.extend(attribute_tables(r))
 
     speeds = {rs.tracker: tracker_speed(rs) for rs in result_sets}
     blocks.append(Heading("Speed", 2))
@@ -383,7 +301,7 @@ def build_report(ope_reports: SequenceABC[Any], vot_reports: SequenceABC[Any], r
         blocks.append(Heading("Published tables"))
         for t in tables:
             blocks.append(paper_table_block(t))
-    appendix = [r for r in [*ope_reports, *vot_reports] if any(t.per_sequence for t in r.trackers.values())]
+    appendix = [r for r in reports if any(t.per_sequence for t in r.trackers.values())]
     if appendix:
         blocks.append(PageBreak())
         blocks.append(Heading("Appendix: per-sequence scores"))
@@ -419,22 +337,7 @@ def write_report(report: Report, path: Path, fmt: str | None = None) -> Path:
 def write_run_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], path: Path,
                      data_sources: dict[str, str] | None = None, resamples: int | None = None,
                      seed: int | None = None, title: str = "evalkit run") -> Path:
-    """The report ``evalkit run`` writes at its end (PDF or HTML by extension): OPE/TRE/SRE and VOT supervised
-    reports get their sections; any other report (VOT multistart) its text table."""
-    from evalkit.scoring import ScoreReport
-    from evalkit.scoring_vot import VotReport
-    from evalkit.tables import format_any
-
-    ope = [r for r in reports if isinstance(r, ScoreReport)]
-    vot = [r for r in reports if isinstance(r, VotReport)]
-    other = [r for r in reports if not isinstance(r, ScoreReport | VotReport)]
-    if not ope and not vot:
-        report = Report(title, [Heading(title, 0)], report_stamp())
-    else:
-        report = build_report(ope, vot, result_sets, data_sources=data_sources, title=title, command=command_line(),
-                              resamples=resamples, seed=seed)
-    for r in other:
-        report.blocks.append(PageBreak())
-        report.blocks.append(Heading(f"{r.suite.upper()} — {r.protocol}"))
-        report.blocks.append(Text(format_any(r), small=True))
+    """The report ``evalkit run`` writes at its end (PDF or HTML by extension): every report kind gets its section."""
+    report = build_report(reports, result_sets, data_sources=data_sources, title=title, command=command_line(),
+                          resamples=resamples, seed=seed)
     return write_report(report, path)

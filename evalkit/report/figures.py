@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from evalkit.scoring.base import format_value
+
 FONT = "DejaVu Sans"  # matplotlib's bundled font; the PDF embeds the same file, so figure text stays selectable
 _STYLES = ("-", "--", "-.", ":")
 
@@ -55,17 +57,13 @@ def _style(i: int) -> dict[str, Any]:
             "linewidth": 1.3}
 
 
-def _fmt(v: float) -> str:
-    return "-" if not math.isfinite(v) else f"{v:.3f}"
-
-
 def _curve_plot(ax: Any, x: Any, curves: list[tuple[str, Any, float]], xlabel: str, ylabel: str, title: str,
                 legend_loc: str, legend_size: float | None = None, colours: dict[str, int] | None = None) -> None:
     """Curves sorted by their bracketed value (best first) with the legend in that order; a tracker keeps its
     colour (``colours``: its rank by success AUC) across the report's plots."""
     order = sorted(curves, key=lambda c: -c[2] if math.isfinite(c[2]) else math.inf)
     for i, (name, y, value) in enumerate(order):
-        ax.plot(x, y, label=f"{name} [{_fmt(value)}]", **_style((colours or {}).get(name, i)))
+        ax.plot(x, y, label=f"{name} [{format_value(value)}]", **_style((colours or {}).get(name, i)))
     ax.set_xlim(float(x[0]), float(x[-1]))
     ax.set_ylim(0, 1)
     ax.set_xlabel(xlabel)
@@ -78,9 +76,7 @@ def _curve_plot(ax: Any, x: Any, curves: list[tuple[str, Any, float]], xlabel: s
 
 def colour_index(report: Any) -> dict[str, int]:
     """Tracker -> colour index of an OPE/TRE/SRE report: its rank by success AUC."""
-    from evalkit.tables import ranked
-
-    return {name: i for i, name in enumerate(ranked(report))}
+    return {name: i for i, name in enumerate(report.ranked())}
 
 
 def _title(report: Any, what: str) -> str:
@@ -153,7 +149,7 @@ def ar_plot(report: Any) -> str:
     for i, (name, s) in enumerate(scored):
         style = _style(i)
         ax.plot([s.failures_per_100], [s.accuracy], marker="o", linestyle="none", color=style["color"],
-                label=f"{name} [A {_fmt(s.accuracy)}, R {_fmt(s.failures_per_100)}]")
+                label=f"{name} [A {format_value(s.accuracy)}, R {format_value(s.failures_per_100)}]")
     worst = max([s.failures_per_100 for _, s in scored if math.isfinite(s.failures_per_100)] + [0.1])
     ax.set_xlim(worst * 1.15, 0)  # inverted: fewer failures to the right
     ax.set_ylim(0, 1)
@@ -175,7 +171,7 @@ def eao_curve_plot(report: Any) -> str:
     curves.sort(key=lambda c: -c[2] if math.isfinite(c[2]) else math.inf)
     longest = max((len(c[1]) for c in curves), default=1)
     for i, (name, y, eao) in enumerate(curves):
-        ax.plot(np.arange(1, len(y) + 1), y, label=f"{name} [{_fmt(eao)}]", **_style(i))
+        ax.plot(np.arange(1, len(y) + 1), y, label=f"{name} [{format_value(eao)}]", **_style(i))
     low, high = report.interval
     ax.axvspan(low, high, color="0.85", alpha=0.6, linewidth=0)
     ax.set_xlim(1, longest)
@@ -198,7 +194,7 @@ def eao_ranking_plot(report: Any) -> str:
     ax.barh(y, [v for _, v in scored], color=[_style(len(scored) - 1 - i)["color"] for i in range(len(scored))])
     ax.set_yticks(y, [n for n, _ in scored])
     for yi, (_, v) in zip(y, scored, strict=True):
-        ax.text(v, yi, f" {_fmt(v)}", va="center", fontsize=6.5)
+        ax.text(v, yi, f" {format_value(v)}", va="center", fontsize=6.5)
     ax.set_xlim(0, max([v for _, v in scored if math.isfinite(v)] + [0.1]) * 1.2)
     ax.set_xlabel("EAO")
     ax.set_title(f"EAO ranking on {report.suite.upper()}")

@@ -14,13 +14,15 @@ rules.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 from evalkit.datasets.base import Suite
-from evalkit.errors import InputProblem, PartialSuiteError
+from evalkit.errors import InputProblem
 from evalkit.metrics.multistart import (
     VOT2020,
     MultistartRules,
@@ -31,39 +33,67 @@ from evalkit.metrics.multistart import (
 )
 from evalkit.metrics.multistart import score_sequence as score_multistart_sequence
 from evalkit.results import ResultSet, Run
+from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
 
 PROTOCOL = "vot-multistart"
 _LABEL = re.compile(r"anchor-(\d+)-(forward|backward)$")
 
 
+MULTISTART_COLUMNS = (
+    Column("eao", "EAO", description="expected average overlap of anchor runs (VOT2020 interval)"),
+    Column("accuracy", "Accuracy", description="mean overlap before each run's failure"),
+    Column("robustness", "Robustness", description="fraction of the runs' frames tracked before failure; "
+                                                  "higher is better (VOT2020)"),
+    Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
+    Column("n_runs", "Runs", higher_is_better=None, kind="int"),
+)
+
+
 @dataclass
-class MultistartTrackerScore:
+class MultistartTrackerScore(TrackerResult):
     """One tracker's multistart scores, per sequence, and what could not be scored."""
 
-    tracker: str
     score: MultistartScore | None
     per_sequence: dict[str, SequenceMultistart]
-    problems: list[InputProblem] = field(default_factory=list)
-    unscored: list[str] = field(default_factory=list)
+
+    def headline(self) -> Mapping[str, object]:
+        """Accuracy, robustness, EAO and the counts; empty when no sequence was scored."""
+        return self.score.as_dict() if self.score is not None else {}
+
+    def sequence_values(self) -> dict[str, dict[str, object]]:
+        """Per sequence: accuracy, robustness and the number of anchor runs."""
+        return {name: {"accuracy": s.accuracy, "robustness": s.robustness, "n_runs": s.n_runs}
+                for name, s in self.per_sequence.items()}
 
 
 @dataclass
-class MultistartReport:
+class MultistartReport(Report):
     """Multistart scores of several trackers on one suite."""
 
-    suite: str
-    partial: bool
-    n_suite_sequences: int
-    trackers: dict[str, MultistartTrackerScore]
-    protocol: str = PROTOCOL
-    eao_low: int = VOT2020.eao_low
-    eao_high: int = VOT2020.eao_high
-    longest_run: int = 0  # frames of the longest anchor run scored (EAO needs runs of eao_low frames and more)
+    eao_low: int = field(default=VOT2020.eao_low, kw_only=True)
+    eao_high: int = field(default=VOT2020.eao_high, kw_only=True)
+    longest_run: int = field(default=0, kw_only=True)  # frames of the longest anchor run (EAO needs eao_low and more)
 
-    def as_json(self) -> dict[str, object]:
-        """``{"suite", "protocol", "partial", "trackers": {name: {accuracy, robustness, eao, n_sequences, n_runs}}}``"""
-        return {"suite": self.suite, "protocol": self.protocol, "partial": self.partial,
-                "trackers": {n: (t.score.as_dict() if t.score is not None else None) for n, t in self.trackers.items()}}
+    kind: ClassVar[str] = "multistart"
+    columns: ClassVar[tuple[Column, ...]] = MULTISTART_COLUMNS
+    sequence_columns: ClassVar[tuple[Column, ...]] = tuple(c for c in MULTISTART_COLUMNS
+                                                           if c.key in ("accuracy", "robustness", "n_runs"))
+    rank_by: ClassVar[str] = "eao"
+    json_columns: ClassVar[tuple[str, ...] | None] = ("accuracy", "robustness", "eao", "n_sequences", "n_runs")
+
+    def settings(self) -> list[str]:
+        """The rules the numbers follow."""
+        return ["VOT2020 rules"]
+
+    def notes(self) -> list[str]:
+        """Says when the EAO column carries no information (anchor runs shorter than the EAO interval)."""
+        out = super().notes()
+        scored = any(t.score is not None for t in self.trackers.values())
+        if scored and self.longest_run and self.longest_run <= self.eao_low:
+            out.append(f"EAO averages the expected overlap of runs {self.eao_low}-{self.eao_high} frames long; the "
+                       f"longest anchor run here has {self.longest_run} frames, so the EAO column carries no "
+                       f"information")
+        return out
 
 
 def anchor_of(run: Run) -> tuple[int, int] | None:
@@ -111,16 +141,19 @@ def evaluate_result_set(rs: ResultSet, suite: Suite, rules: MultistartRules
 def score_multistart(suite: Suite, result_sets: SequenceABC[ResultSet], rules: MultistartRules = VOT2020,
                      allow_partial: bool = False) -> MultistartReport:
     """VOT2020 multistart accuracy, robustness and EAO of every result set on ``suite``."""
-    if suite.missing and not allow_partial:
-        raise PartialSuiteError(f"{suite.name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
-                                f"{suite.source}; pass --allow-partial to score the {len(suite)} present, labelled "
-                                f"partial")
+    check_suite(suite, allow_partial)
     trackers = {}
     for rs in result_sets:
         per_seq, problems, unscored = evaluate_result_set(rs, suite, rules)
         score = aggregate(per_seq.values(), rules) if per_seq else None
-        trackers[rs.tracker] = MultistartTrackerScore(rs.tracker, score, per_seq, problems, unscored)
+        trackers[rs.tracker] = MultistartTrackerScore(rs.tracker, score, per_seq, problems=problems,
+                                                      unscored=unscored)
     partial = suite.is_partial or any(t.unscored for t in trackers.values())
     longest = max((s.n_frames for s in suite), default=0)
-    return MultistartReport(suite.name, partial, len(suite), trackers, eao_low=rules.eao_low,
-                            eao_high=rules.eao_high, longest_run=longest)
+    return MultistartReport(suite.name, PROTOCOL, partial, len(suite), suite.missing, trackers,
+                            eao_low=rules.eao_low, eao_high=rules.eao_high, longest_run=longest)
+
+
+def score(suite: Suite, result_sets: SequenceABC[ResultSet], options: ScoringOptions) -> MultistartReport:
+    """The registered scorer of ``vot-multistart``: VOT2020 rules."""
+    return score_multistart(suite, result_sets, allow_partial=options.allow_partial)

@@ -15,14 +15,16 @@ is refused unless ``allow_partial`` is set, and then every output carries ``part
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite
-from evalkit.errors import EvalkitError, InputProblem, PartialSuiteError
+from evalkit.errors import EvalkitError, InputProblem
 from evalkit.metrics.ope import (
     AlignedRun,
     PredictionError,
@@ -41,57 +43,99 @@ from evalkit.metrics.statistics import (
     paired_comparison,
 )
 from evalkit.results import ResultSet, Run
+from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
+
+OPE_COLUMNS = (
+    Column("success_auc", "Success AUC", description="mean of the success curve (the OTB toolkit's AUC)"),
+    Column("precision_20", "Prec@20", description="precision at the profile's pixel threshold (20 px)"),
+    Column("precision_auc", "Prec AUC", description="mean of the precision curve over 0..50 px"),
+    Column("norm_precision", "Norm prec", description="normalized precision as the profile reads it off"),
+    Column("mean_iou", "Mean IoU", description="average overlap"),
+    Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
+    Column("n_frames", "Frames", higher_is_better=None, kind="int"),
+)
 
 
 @dataclass
-class TrackerScore:
+class TrackerScore(TrackerResult):
     """One tracker's scores on a suite: headline, per sequence, per attribute, and what could not be scored."""
 
-    tracker: str
     score: SuiteScore
     per_sequence: dict[str, RunCounts]
     per_attribute: dict[str, SuiteScore]
-    problems: list[InputProblem] = field(default_factory=list)
-    unscored: list[str] = field(default_factory=list)
-    ci95: dict[str, tuple[float, float]] = field(default_factory=dict)
-    vs_best: PairedResult | None = None
+    ci95: dict[str, tuple[float, float]] = field(default_factory=dict, kw_only=True)
+    vs_best: PairedResult | None = field(default=None, kw_only=True)
+    precision_index: int = field(default=20, kw_only=True)  # the profile's precision threshold in the curve
 
-    @property
-    def complete(self) -> bool:
-        """True when every sequence of the suite was scored."""
-        return not self.unscored
+    def headline(self) -> Mapping[str, object]:
+        """The headline fields (NaN and zero counts when nothing was scored)."""
+        return self.score.as_dict()
+
+    def sequence_values(self) -> dict[str, dict[str, object]]:
+        """Per sequence: the headline fields read off that sequence's (pooled) curves."""
+        out = {}
+        for name, c in self.per_sequence.items():
+            p = c.precision_curve()
+            out[name] = {"success_auc": float(c.success_curve().mean()),
+                         "precision_20": float(p[min(self.precision_index, len(p) - 1)]),
+                         "precision_auc": float(p.mean()), "mean_iou": c.mean_iou(), "n_frames": c.n_success}
+        return out
+
+    def attribute_values(self) -> dict[str, Mapping[str, object]]:
+        """Per attribute: the headline fields over the sequences that carry it."""
+        return {code: s.as_dict() for code, s in self.per_attribute.items()}
+
+    def json_extra(self) -> dict[str, object]:
+        """The bootstrap intervals, when statistics were computed."""
+        return {"ci95": {k: [lo, hi] for k, (lo, hi) in self.ci95.items()}} if self.ci95 else {}
 
 
 @dataclass
-class ScoreReport:
-    """Scores of several trackers on one suite under one protocol and profile."""
+class ScoreReport(Report):
+    """OPE (or pooled TRE / SRE) scores of several trackers on one suite under one profile."""
 
-    suite: str
-    protocol: str
-    profile: str
-    partial: bool
-    n_suite_sequences: int
-    missing_data: list[str]
-    trackers: dict[str, TrackerScore]
+    profile: str = field(default="", kw_only=True)
 
-    def as_json(self) -> dict[str, object]:
-        """The documented JSON object of ``evalkit score --format json``."""
-        return {
-            "suite": self.suite,
-            "protocol": self.protocol,
-            "profile": self.profile,
-            "partial": self.partial,
-            "trackers": {name: _json_fields(t) for name, t in self.trackers.items()},
-        }
+    kind: ClassVar[str] = "ope"
+    columns: ClassVar[tuple[Column, ...]] = OPE_COLUMNS
+    sequence_columns: ClassVar[tuple[Column, ...]] = tuple(c for c in OPE_COLUMNS if c.key not in
+                                                           ("norm_precision", "n_sequences"))
+    attribute_columns: ClassVar[tuple[Column, ...]] = OPE_COLUMNS
+    rank_by: ClassVar[str] = "success_auc"
 
+    def settings(self) -> list[str]:
+        """The profile the numbers follow."""
+        return [f"profile {self.profile}"]
 
-def _json_fields(t: TrackerScore) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for k, v in t.score.as_dict().items():
-        out[k] = None if isinstance(v, float) and not np.isfinite(v) else v
-    if t.ci95:
-        out["ci95"] = {k: [lo, hi] for k, (lo, hi) in t.ci95.items()}
-    return out
+    def json_header(self) -> dict[str, object]:
+        """suite, protocol, profile, partial."""
+        return {"suite": self.suite, "protocol": self.protocol, "profile": self.profile, "partial": self.partial}
+
+    def marks(self, name: str) -> str:
+        """`*` when some sequence was not scored; `=` when not significantly different from the best."""
+        t = self.trackers[name]
+        flag = super().marks(name)
+        return flag + (" =" if t.vs_best is not None and not t.vs_best.significant else "")
+
+    def extra_cells(self, name: str) -> dict[str, str]:
+        """The p-value of the paired test against the best tracker (when statistics were computed)."""
+        if not any(t.ci95 for t in self.trackers.values()) or len(self.trackers) < 2:
+            return {}
+        t = self.trackers[name]
+        if t.vs_best is None:
+            return {"p vs best": "best" if t.ci95 else ""}
+        return {"p vs best": "<0.001" if t.vs_best.p_value < 0.001 else f"{t.vs_best.p_value:.3f}"}
+
+    def notes(self) -> list[str]:
+        """What `*`, `=` and the interval column mean."""
+        out = super().notes()
+        if any(t.vs_best is not None and not t.vs_best.significant for t in self.trackers.values()):
+            out.append("= success AUC not significantly different from the best tracker's (paired sign-flip "
+                       "permutation test over sequences, p >= 0.05)")
+        if any(t.ci95 for t in self.trackers.values()):
+            out.append("AUC 95% CI: percentile bootstrap over sequences; p vs best: paired sign-flip permutation test "
+                       "of success AUC against the best tracker")
+        return out
 
 
 def looks_like_corners(first: NDArray[np.float64], gt0: NDArray[np.float64]) -> bool:
@@ -205,16 +249,9 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
     """
     if protocol not in ("ope", *POOLED_PROTOCOLS):
         raise EvalkitError(f"unknown protocol {protocol!r}; one of ope, tre, sre")
-    if suite.missing and not allow_partial:
-        raise PartialSuiteError(
-            f"{suite.name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in {suite.source} "
-            f"(first missing: {', '.join(suite.missing[:5])}); scores on part of a benchmark are not its headline "
-            f"numbers. Pass --allow-partial (or --sequences) to score the {len(suite)} present, labelled partial.")
-    if len(suite) == 0:
-        raise EvalkitError(f"{suite.name}: no sequence found in {suite.source}")
-    if suite.withheld:
-        raise EvalkitError(f"{suite.name}: {suite.withheld}")
+    check_suite(suite, allow_partial)
     names = [s.name for s in suite]
+    precision_index = profile.index_of(profile.precision_thresholds, profile.precision_at)
     trackers: dict[str, TrackerScore] = {}
     for rs in result_sets:
         problems = list(rs.problems)
@@ -228,7 +265,8 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
                 unscored.append(seq.name)
         per_seq = evaluate_aligned(aligned, profile, suite.family, problems, unscored)
         if not per_seq:
-            trackers[rs.tracker] = TrackerScore(rs.tracker, _empty_score(profile), {}, {}, problems, unscored)
+            trackers[rs.tracker] = TrackerScore(rs.tracker, _empty_score(profile), {}, {}, problems=problems,
+                                                unscored=unscored)
             continue
         per_seq = {n: per_seq[n] for n in names if n in per_seq}  # suite order
         by_attr = {}
@@ -237,10 +275,31 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
             if members:
                 by_attr[code] = aggregate(members, profile)
         trackers[rs.tracker] = TrackerScore(rs.tracker, aggregate(list(per_seq.values()), profile), per_seq,
-                                            by_attr, problems, unscored)
+                                            by_attr, problems=problems, unscored=unscored,
+                                            precision_index=precision_index)
     if resamples > 0:
         add_statistics(trackers, profile, resamples, seed)
-    return ScoreReport(suite.name, protocol, profile.name, suite.is_partial, len(suite), suite.missing, trackers)
+    return ScoreReport(suite.name, protocol, suite.is_partial, len(suite), suite.missing, trackers,
+                       profile=profile.name)
+
+
+def score(suite: Suite, result_sets: SequenceABC[ResultSet], options: ScoringOptions, protocol: str = "ope"
+          ) -> ScoreReport:
+    """The registered scorer of ``ope``: :func:`score_ope` with the options' profile and statistics."""
+    if options.profile is None:
+        raise EvalkitError("OPE scoring needs a profile (--profile)")
+    return score_ope(suite, result_sets, options.profile, allow_partial=options.allow_partial, protocol=protocol,
+                     resamples=options.resamples, seed=options.seed)
+
+
+def score_tre(suite: Suite, result_sets: SequenceABC[ResultSet], options: ScoringOptions) -> ScoreReport:
+    """The registered scorer of ``tre``: every stored temporal segment pooled per sequence."""
+    return score(suite, result_sets, options, "tre")
+
+
+def score_sre(suite: Suite, result_sets: SequenceABC[ResultSet], options: ScoringOptions) -> ScoreReport:
+    """The registered scorer of ``sre``: every stored spatial perturbation pooled per sequence."""
+    return score(suite, result_sets, options, "sre")
 
 
 def add_statistics(trackers: dict[str, TrackerScore], profile: Profile, resamples: int, seed: int) -> None:

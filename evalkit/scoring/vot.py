@@ -19,15 +19,18 @@ refused unless ``allow_partial`` is set, and then the report says ``partial``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite
 from evalkit.datasets.vot import FAMILY, suite_metadata
-from evalkit.errors import EvalkitError, InputProblem, PartialSuiteError
+from evalkit.errors import EvalkitError, InputProblem
+from evalkit.geometry.region import overlaps_beyond, region_overlap
 from evalkit.metrics.vot import (
     Convention,
     SequenceSupervised,
@@ -35,72 +38,81 @@ from evalkit.metrics.vot import (
     SupervisedScore,
     aggregate,
     evaluate_sequence,
-    overlaps_beyond,
-    region_overlap,
 )
 from evalkit.results import ResultSet, VotRun
+from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
 
 PROTOCOL = "vot-supervised"
 
 
+VOT_COLUMNS = (
+    Column("eao", "EAO", description="expected average overlap over the suite's interval of sequence lengths"),
+    Column("accuracy", "Accuracy", description="mean overlap of the frames tracked (burn-in after each "
+                                              "re-initialisation excluded)"),
+    Column("robustness", "Robustness", higher_is_better=False,
+           description="failures per sequence, averaged over repetitions (VOT2016-2018); lower is better"),
+    Column("failures", "Failures", decimals=1, higher_is_better=False, kind="count",
+           description="failures summed over sequences (mean over repetitions)"),
+    Column("failures_per_100", "Fail/100 fr", higher_is_better=False,
+           description="failures per 100 frames, as pysot prints it"),
+    Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
+    Column("n_frames", "Frames", higher_is_better=None, kind="int"),
+)
+
+
 @dataclass
-class VotTrackerScore:
+class VotTrackerScore(TrackerResult):
     """One tracker's supervised-experiment scores on a suite, per sequence, and what could not be scored."""
 
-    tracker: str
     score: SupervisedScore
     per_sequence: dict[str, SequenceSupervised]
-    problems: list[InputProblem] = field(default_factory=list)
-    unscored: list[str] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        """True when every sequence of the suite was scored."""
-        return not self.unscored
 
     @property
     def eao_curve(self) -> NDArray[np.float64]:
         """Phi(N) for N = 1.. (index N - 1): the expected average overlap of an N-frame sequence."""
         return self.score.eao_curve
 
+    def headline(self) -> Mapping[str, object]:
+        """EAO, accuracy, robustness, failures, failures per 100 frames and the counts."""
+        return {**self.score.as_dict(), "n_sequences": self.score.n_sequences, "n_frames": self.score.n_frames}
+
+    def sequence_values(self) -> dict[str, dict[str, object]]:
+        """Per sequence: accuracy and failures (mean over repetitions)."""
+        return {name: {"accuracy": s.accuracy, "failures": s.failures, "n_frames": s.n_frames}
+                for name, s in self.per_sequence.items()}
+
+    def attribute_values(self) -> dict[str, dict[str, object]]:
+        """Per VOT tag: EAO, accuracy, failures and failures per 100 tagged frames."""
+        return {tag: {"eao": t.eao, "accuracy": t.accuracy, "failures": t.failures,
+                      "failures_per_100": t.failures_per_100, "n_sequences": t.n_sequences, "n_frames": t.n_frames}
+                for tag, t in self.score.tags.items()}
+
 
 @dataclass
-class VotReport:
+class VotReport(Report):
     """Supervised-experiment scores of several trackers on one VOT suite."""
 
-    suite: str
-    interval: tuple[int, int]
-    convention: str
-    partial: bool
-    n_suite_sequences: int
-    missing_data: list[str]
-    trackers: dict[str, VotTrackerScore]
-    protocol: str = PROTOCOL
+    interval: tuple[int, int] = field(default=(0, 0), kw_only=True)
+    convention: str = field(default="matlab", kw_only=True)
 
-    def as_json(self) -> dict[str, object]:
-        """``{"suite", "protocol", "partial", "trackers": {name: {eao, accuracy, robustness, failures,
-        failures_per_100}}}``; ``failures`` is an int when it is whole (one repetition, or equal counts)."""
-        return {
-            "suite": self.suite,
-            "protocol": self.protocol,
-            "partial": self.partial,
-            "trackers": {name: _json_fields(t.score) for name, t in self.trackers.items()},
-        }
+    kind: ClassVar[str] = "vot"
+    columns: ClassVar[tuple[Column, ...]] = VOT_COLUMNS
+    sequence_columns: ClassVar[tuple[Column, ...]] = tuple(c for c in VOT_COLUMNS
+                                                           if c.key in ("accuracy", "failures", "n_frames"))
+    attribute_columns: ClassVar[tuple[Column, ...]] = tuple(c for c in VOT_COLUMNS if c.key != "robustness")
+    rank_by: ClassVar[str] = "eao"
+    attribute_tables: ClassVar[tuple[str, ...]] = ("eao", "accuracy", "failures")
+    json_columns: ClassVar[tuple[str, ...] | None] = ("eao", "accuracy", "robustness", "failures",
+                                                     "failures_per_100")
 
+    def settings(self) -> list[str]:
+        """Convention and EAO interval."""
+        return [f"{self.convention} convention", f"EAO interval [{self.interval[0]}, {self.interval[1]}]"]
 
-def _json_number(value: float) -> float | int | None:
-    if not np.isfinite(value):
-        return None
-    return float(value)
-
-
-def _json_fields(score: SupervisedScore) -> dict[str, object]:
-    failures: float | int | None = _json_number(score.failures)
-    if failures is not None and float(failures).is_integer():
-        failures = int(failures)
-    return {"eao": _json_number(score.eao), "accuracy": _json_number(score.accuracy),
-            "robustness": _json_number(score.robustness), "failures": failures,
-            "failures_per_100": _json_number(score.failures_per_100)}
+    def notes(self) -> list[str]:
+        """What robustness and failures per 100 frames mean here."""
+        return [*super().notes(), "Robustness: failures per sequence, averaged over repetitions (VOT2016-2018); "
+                                  "Fail/100 fr: failures per 100 frames as pysot prints it."]
 
 
 def default_interval(suite: str) -> tuple[int, int]:
@@ -113,13 +125,7 @@ def _check_suite(suite: Suite, allow_partial: bool) -> None:
     if suite.family != FAMILY:
         raise EvalkitError(f"{suite.name} is not a VOT suite; the supervised experiment is scored on vot2016, "
                            f"vot2018 or vot2019")
-    if suite.missing and not allow_partial:
-        raise PartialSuiteError(
-            f"{suite.name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in {suite.source} "
-            f"(first missing: {', '.join(suite.missing[:5])}); scores on part of a benchmark are not its headline "
-            f"numbers. Pass --allow-partial (or --sequences) to score the {len(suite)} present, labelled partial.")
-    if len(suite) == 0:
-        raise EvalkitError(f"{suite.name}: no sequence found in {suite.source}")
+    check_suite(suite, allow_partial)
     unsized = [s.name for s in suite if s.image_size is None]
     if unsized:
         raise EvalkitError(f"{suite.name}: no image size for {', '.join(unsized[:5])}; the VOT overlap is bounded "
@@ -196,5 +202,15 @@ def score_vot(suite: Suite, result_sets: SequenceABC[ResultSet], interval: tuple
     for rs in result_sets:
         per_seq, problems, unscored = evaluate_result_set(rs, suite, rules)
         score = aggregate(list(per_seq.values()), low_high, longest, rules)
-        trackers[rs.tracker] = VotTrackerScore(rs.tracker, score, per_seq, problems, unscored)
-    return VotReport(suite.name, low_high, convention, suite.is_partial, len(suite), suite.missing, trackers)
+        trackers[rs.tracker] = VotTrackerScore(rs.tracker, score, per_seq, problems=problems, unscored=unscored)
+    return VotReport(suite.name, PROTOCOL, suite.is_partial, len(suite), suite.missing, trackers, interval=low_high,
+                     convention=convention)
+
+
+def score(suite: Suite, result_sets: SequenceABC[ResultSet], options: ScoringOptions) -> VotReport:
+    """The registered scorer of ``vot-supervised``: :func:`score_vot` with the options' convention and interval."""
+    if options.convention not in ("matlab", "pysot"):
+        raise EvalkitError(f"unknown VOT convention {options.convention!r}; one of matlab, pysot")
+    return score_vot(suite, result_sets, interval=options.interval,
+                     convention=options.convention,  # type: ignore[arg-type]
+                     allow_partial=options.allow_partial)

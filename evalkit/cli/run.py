@@ -1,0 +1,183 @@
+"""``evalkit run``: run trackers on suites, store the results, score them and write a PDF report.
+
+    evalkit run --trackers kcf,csrt --suite demo
+    EVALKIT_WEIGHTS=../shared/weights evalkit run --trackers siamfc,cfnet,dcfnet --suite otb100 \\
+                --data-root ../shared/data/sequences --sequences Couple,Crossing
+    evalkit run --trackers csrt --suite vot2018 --data-root ~/data/vot2018 --protocol vot-multistart
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from evalkit.cli.options import (
+    add_data_root,
+    add_param,
+    add_partial,
+    add_statistics,
+    csv_list,
+    data_roots,
+    param_overrides,
+)
+from evalkit.cli.score import PROTOCOL_CHOICES, print_report, protocol_for
+from evalkit.errors import EvalkitError
+from evalkit.registry import PROFILES, SUITES
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``evalkit run``."""
+    p = sub.add_parser("run", help="run trackers on suites, store the results, score them", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--trackers", type=csv_list, default=[],
+                   help="registered names (evalkit list trackers) or path/to/file.py:ClassName, comma separated "
+                        "(a file is imported, so its code runs)")
+    p.add_argument("--tracker-module", action="append", default=[], metavar="PATH.py:CLASS",
+                   help="a tracker class from your own file (its code runs); repeatable")
+    p.add_argument("--suite", type=csv_list, required=True, help="suites, comma separated (demo needs no data)")
+    p.add_argument("--protocol", choices=PROTOCOL_CHOICES,
+                   help="ope (default; vot-supervised on VOT suites); tre: 20 temporal segments; sre: 12 spatial "
+                        "perturbations (OTB toolkit); vot-supervised: re-initialised runs (VOT2016-2019); "
+                        "vot-multistart: VOT2020 anchor runs")
+    add_data_root(p)
+    add_partial(p, "run")
+    p.add_argument("--workers", type=int, help="parallel worker processes (default from evalkit.toml)")
+    p.add_argument("--backend", choices=["loky", "threading", "dask", "ray"], help="joblib backend")
+    p.add_argument("--keep-going", action="store_true", help="continue past failing runs; summarise at the end")
+    p.add_argument("--results-dir", type=Path, help="result store root (default: evalkit.toml [paths] results)")
+    add_param(p)
+    p.add_argument("--device", help="torch device for deep trackers (default: cuda if available, else cpu)")
+    p.add_argument("--profile", help="metric profile for the scores (default from config)")
+    p.add_argument("--format", default="table", choices=["table", "json"])
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_statistics(p)
+    p.set_defaults(handler=run_run)
+
+
+def tracker_specs(names: list[str], params: list[str]) -> list[Any]:
+    """One TrackerSpec per tracker named, with its ``--param`` overrides (by name or by the alias used)."""
+    from evalkit.registry import tracker_class
+    from evalkit.runner import TrackerSpec
+
+    overrides = param_overrides(params)
+    specs = []
+    for ref in names:
+        cls = tracker_class(ref)
+        name = getattr(cls, "name", "") or ref
+        given = {**overrides.pop(name.lower(), {}), **overrides.pop(ref.lower(), {})}
+        specs.append(TrackerSpec(ref, name, tuple(sorted(given.items()))))
+    if overrides:
+        raise EvalkitError(f"--param names trackers that are not run: {', '.join(sorted(overrides))}")
+    return specs
+
+
+class ProtocolSpecs:
+    """Picklable ``(sequence, deterministic) -> run specs`` for a registered protocol."""
+
+    def __init__(self, protocol: str) -> None:
+        self.protocol = protocol
+
+    def __call__(self, seq: object, deterministic: bool) -> list[object]:
+        from evalkit.protocols import expand
+
+        options = {"deterministic": deterministic} if self.protocol == "vot-supervised" else {}
+        return list(expand(self.protocol, seq, **options))  # type: ignore[arg-type]
+
+
+def _check_backend(backend: str) -> None:
+    """A cluster backend whose package is missing fails before any folder is written."""
+    import importlib
+
+    if backend in ("dask", "ray"):
+        module, package = ("distributed", "dask[distributed]") if backend == "dask" else ("ray", "ray[default]")
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise EvalkitError(f"--backend {backend} needs {module}: pip install '{package}'") from None
+
+
+def _load_suites(args: argparse.Namespace, names: list[str], roots: Any) -> list[Any]:
+    """Every suite to run on, with its frames on disk; a missing sequence or frame folder is an error."""
+    from evalkit.datasets import load_suite
+
+    suites = []
+    for s in names:
+        suite = load_suite(s, roots.require(s), args.sequences, collect=True)
+        for problem in suite.problems:
+            print(f"evalkit: {problem} (sequence left out)", file=sys.stderr)
+        if suite.missing and not args.allow_partial and not args.sequences:
+            raise EvalkitError(f"{s}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
+                               f"{suite.source}; pass --sequences or --allow-partial to run the {len(suite)} present "
+                               f"(scores are then labelled partial)")
+        no_frames = [q.name for q in suite if not q.has_frames]
+        if no_frames:
+            raise EvalkitError(f"{s}: no frames on disk for {', '.join(no_frames[:5])}"
+                               f"{' ...' if len(no_frames) > 5 else ''} under {suite.source}; running trackers needs "
+                               f"the image folders (scoring stored results does not)")
+        suites.append(suite)
+    return suites
+
+
+def run_run(args: argparse.Namespace) -> int:
+    """Handler of ``evalkit run``."""
+    import json
+    import time
+
+    from evalkit.results import read_store_set
+    from evalkit.runner import execute, plan_jobs
+    from evalkit.scoring import ScoringOptions, score
+    from evalkit.store import ResultStore
+
+    roots = data_roots(args)
+    cfg = roots.config
+    suite_names = [s.lower() for s in args.suite]
+    for s in suite_names:
+        SUITES.get(s)
+    if not args.trackers and not args.tracker_module:
+        raise EvalkitError("no tracker to run: pass --trackers NAME[,NAME] and/or --tracker-module PATH.py:CLASS")
+    specs = tracker_specs([*args.trackers, *args.tracker_module], args.param)
+    backend = args.backend or cfg.backend
+    _check_backend(backend)
+    profile = PROFILES.get(args.profile or cfg.profile)
+    suites = _load_suites(args, suite_names, roots)
+    store = ResultStore(args.results_dir or cfg.results)
+    protocols = {s.name: protocol_for(s.name, args.protocol) for s in suites}
+    plan = None
+    root_text = {s.name: str(roots.get(s.name)) for s in suites}
+    for protocol in dict.fromkeys(protocols.values()):  # one plan per protocol, merged; suites keep their order
+        part = plan_jobs(specs, [s for s in suites if protocols[s.name] == protocol], protocol,
+                         ProtocolSpecs(protocol), store, root_text, args.device, seed=args.seed)
+        plan = part if plan is None else plan.merged(part)
+    assert plan is not None
+    if plan.skipped:
+        print(f"evalkit: resuming: {plan.skipped} finished run(s) reused, {len(plan.jobs)} to run", file=sys.stderr)
+    summary = execute(plan, workers=args.workers or cfg.workers, backend=backend,
+                      address=cfg.address, keep_going=args.keep_going, progress=not args.no_progress)
+    for job, outcome in summary.failures:
+        print(f"evalkit: FAILED {job.tracker.name} {job.suite}/{job.sequence} ({job.spec.label}): {outcome.error}",
+              file=sys.stderr)
+    if summary.failures:
+        print(f"evalkit: {len(summary.failures)} run(s) failed; the others finished and were stored",
+              file=sys.stderr)
+
+    options = ScoringOptions(profile=profile, allow_partial=True, resamples=max(args.bootstrap, 0), seed=args.seed)
+    reports = []
+    for suite in suites:
+        protocol = protocols[suite.name]
+        sets = [read_store_set(plan.folders[(t.name, suite.name, protocol)]) for t in specs]
+        reports.append(score(protocol, suite, sets, options))
+    from evalkit.report.document import write_run_report  # the PDF report: provenance, plots, tables, appendix
+
+    path = Path(cfg.reports) / f"run-{time.strftime('%Y%m%d-%H%M%S')}.pdf"
+    write_run_report(reports, [read_store_set(f) for f in plan.folders.values()], path,
+                     data_sources={s.name: s.source for s in suites}, resamples=max(args.bootstrap, 0), seed=args.seed)
+    if args.format == "json":
+        print(json.dumps({"runs": [r.as_json() for r in reports], "report": str(path)}, indent=2))
+    else:
+        for r in reports:
+            print_report(r, "table")
+            print()
+        print(f"report: {path}")
+    return 1 if summary.failures else 0
