@@ -19,7 +19,7 @@ endif
 $(BIN)/.evalkit-installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(PIP) torch==2.13.0
-	$(PIP) -e .
+	$(PIP) -e '.[trackers]'
 	touch $@
 
 # got10k is an interoperability target used by tests and benchmarks. It is installed without its declared
@@ -27,7 +27,7 @@ $(BIN)/.evalkit-installed: pyproject.toml
 # the `test` extra carries the modules it really imports (six, wget, shapely, pillow). vot-toolkit (the official VOT
 # toolkit, an interoperability target) is installed the same way; the `vot-compat` extra carries its dependencies.
 $(BIN)/.evalkit-test-installed: $(BIN)/.evalkit-installed pyproject.toml
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[trackers,test]'
 	$(PIP) --no-deps got10k==0.1.3 vot-toolkit==0.9.0
 	touch $@
 

@@ -316,6 +316,17 @@ def frame_paths(folder: Path, start: int, end: int, digits: int, ext: str) -> tu
     return tuple(folder / f"{i:0{digits}d}.{ext}" for i in range(start, end + 1))
 
 
+def read_image_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image file from its header (Pillow reads no pixels; no OpenCV in a scoring install)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return int(image.width), int(image.height)
+    except (OSError, UnidentifiedImageError) as exc:  # missing, unreadable or not an image
+        raise InputFileError(path, None, f"cannot read the image to find the frame size ({exc})") from None
+
+
 def find_file_ci(folder: Path, name: str) -> Path | None:
     """``folder/name`` matched case-insensitively (toolkit archives mix ``david.txt`` and ``David.txt``)."""
     exact = folder / name

@@ -48,9 +48,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -75,6 +75,16 @@ LR_PIXELS = 400.0
 MB_PIXELS = 3.0  # OTB gives no number for motion blur: a streak of 3 px or more is visibly blurred at this size
 
 Image = NDArray[np.float32]
+
+
+def _opencv() -> ModuleType:
+    """OpenCV, imported on first use: only rendering the demo frames needs it, and scoring installs go without it."""
+    try:
+        import cv2
+    except ImportError:
+        raise EvalkitError("generating the demo suite needs OpenCV, which the core install leaves out: "
+                           "pip install 'evalkit[trackers]'") from None
+    return cv2
 
 
 def definition() -> dict[str, Any]:
@@ -245,6 +255,7 @@ def exhibited_attributes(plan: SequencePlan) -> set[str]:
 def _fractal(rng: np.random.Generator, height: int, width: int, cells: float, octaves: int = 4,
              persistence: float = 0.55, stretch: tuple[float, float] = (1.0, 1.0)) -> Image:
     """Multi-scale smoothed noise (sum of upsampled random grids), zero mean and unit deviation."""
+    cv2 = _opencv()
     acc = np.zeros((height, width), np.float32)
     amp = 1.0
     for o in range(octaves):
@@ -265,6 +276,7 @@ def _hue_colour(rng: np.random.Generator, hue: float | None = None, sat: tuple[f
 def _ellipse_mask(height: int, width: int, centre: tuple[float, float], axes: tuple[float, float],
                   angle: float) -> Image:
     """Anti-aliased filled ellipse as a 0..1 mask (OpenCV anti-aliases 8-bit images only)."""
+    cv2 = _opencv()
     mask = np.zeros((height, width), np.uint8)
     cv2.ellipse(mask, (centre, (2 * axes[0], 2 * axes[1]), angle), 255, -1, cv2.LINE_AA)
     return mask.astype(np.float32) / 255
@@ -272,6 +284,7 @@ def _ellipse_mask(height: int, width: int, centre: tuple[float, float], axes: tu
 
 def _polygon_mask(height: int, width: int, corners: NDArray[np.float32]) -> Image:
     """Anti-aliased filled polygon (sub-pixel corners) as a 0..1 mask."""
+    cv2 = _opencv()
     mask = np.zeros((height, width), np.uint8)
     cv2.fillPoly(mask, [np.round(corners * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
     return mask.astype(np.float32) / 255
@@ -279,6 +292,7 @@ def _polygon_mask(height: int, width: int, corners: NDArray[np.float32]) -> Imag
 
 def _shifted(mask: Image, dx: float, dy: float) -> Image:
     """A mask moved by (dx, dy) pixels, zero where it moved in from outside."""
+    cv2 = _opencv()
     return cv2.warpAffine(mask, np.array([[1, 0, dx], [0, 1, dy]], np.float64), mask.shape[::-1])
 
 
@@ -292,6 +306,7 @@ def _sigmoid(x: Image, k: float) -> Image:
 
 def make_texture(kind: str, width: int, height: int, rng: np.random.Generator) -> Image:
     """An object texture (H x W x 3 RGB float, 0..255): noise, checker, stripes, blobs, rings or bark."""
+    cv2 = _opencv()
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     u, v = (xx + 0.5) / width, (yy + 0.5) / height
     hue = rng.uniform(0, 1)
@@ -381,6 +396,7 @@ def _skyline(img: Image, rng: np.random.Generator, horizon: int, kind: str | Non
 
 def _shapes(img: Image, rng: np.random.Generator, kind: str, count: int) -> None:
     """Static distractor shapes (rocks, bushes, boxes, signs) with their own textures and soft shadows."""
+    cv2 = _opencv()
     height, width = img.shape[:2]
     for _ in range(count):
         cx, cy = float(rng.uniform(0, width)), float(rng.uniform(height * 0.3, height))
@@ -477,6 +493,7 @@ def _line_kernel(streak: NDArray[np.float64]) -> NDArray[np.float32]:
 def _composite(frame: Image, texture: Image, box: NDArray[np.float64], streak: NDArray[np.float64] | None) -> None:
     """Draw ``texture`` stretched over ``box`` (0-based, sub-pixel, exact edge coverage) onto ``frame`` in place,
     with a soft shadow and, for a streak of a pixel or more, motion blur of the object (not the background)."""
+    cv2 = _opencv()
     height, width = frame.shape[:2]
     x, y, w, h = (float(v) for v in box)
     length = 0.0 if streak is None else float(np.hypot(*streak))
@@ -529,6 +546,7 @@ def render_frame(scene: Scene, plan: SequencePlan, k: int) -> NDArray[np.uint8]:
 
 def _write_frame(path: Path, rgb: NDArray[np.uint8], quality: int) -> None:
     """Encode one frame as JPEG at a fixed quality (deterministic for a given OpenCV build)."""
+    cv2 = _opencv()
     if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]):
         raise EvalkitError(f"cannot write frame {path}")
 
@@ -597,6 +615,7 @@ def generate(folder: Path, defn: Mapping[str, Any] | None = None, progress: bool
 
     When another process finishes first, its folder is kept and this generation is discarded.
     """
+    cv2 = _opencv()
     defn = definition() if defn is None else defn
     folder = Path(folder)
     parent = folder.parent

@@ -31,7 +31,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit import geometry
-from evalkit.datasets.base import REGION_WIDTH, Sequence, Suite, find_file_ci, package_data, per_sequence
+from evalkit.datasets.base import (
+    REGION_WIDTH,
+    Sequence,
+    Suite,
+    find_file_ci,
+    package_data,
+    per_sequence,
+    read_image_size,
+)
 from evalkit.datasets.names import canonical_key
 from evalkit.errors import EvalkitError, InputFileError
 
@@ -141,16 +149,6 @@ def read_properties(path: Path) -> dict[str, str]:
     return out
 
 
-def first_frame_size(path: Path) -> tuple[int, int]:
-    """(width, height) of an image, read with OpenCV; errors name the file."""
-    import cv2  # only when no json or sequence file gives the size
-
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise InputFileError(path, None, "cannot read the image to find the frame size")
-    return int(image.shape[1]), int(image.shape[0])
-
-
 def _sequence(name: str, regions: NDArray[np.float64], frames: tuple[Path, ...] | None,
               tags: Mapping[str, NDArray[np.bool_]], size: tuple[int, int] | None) -> Sequence:
     return Sequence(name=name, ground_truth=regions_to_xywh(regions), frames=frames, regions=regions, tags=tags,
@@ -219,7 +217,7 @@ def _folder_image_size(folder: Path, frames: tuple[Path, ...] | None) -> tuple[i
             except ValueError:
                 raise InputFileError(props_path, None, f"width/height are not integers: {props['width']!r}, "
                                                        f"{props['height']!r}") from None
-    return first_frame_size(frames[0]) if frames else None
+    return read_image_size(frames[0]) if frames else None
 
 
 def _load_pysot(names: list[str], path: Path) -> list[Sequence]:
@@ -276,7 +274,7 @@ def _pysot_sequence(name: str, item: dict[str, Any], path: Path, base: Path) -> 
             raise InputFileError(path, None, f"{name}: width/height are not integers: {width!r}, {height!r}")
         size = (int(width), int(height))
     elif frames:
-        size = first_frame_size(frames[0])
+        size = read_image_size(frames[0])
     return _sequence(name, regions, frames, tags, size)
 
 

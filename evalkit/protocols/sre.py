@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence as SequenceABC
 
-from evalkit.datasets.base import Sequence
+from evalkit.datasets.base import Sequence, read_image_size
 from evalkit.errors import EvalkitError
 from evalkit.protocols.base import Box, RunSpec, initial_box
 
@@ -83,12 +83,7 @@ def first_frame_size(seq: Sequence) -> tuple[int, int]:
     """Width and height of the sequence's first frame (the image the toolkit clips SRE boxes to)."""
     if seq.frames is None:
         raise EvalkitError(f"{seq.name}: SRE needs the image size; no frames are known (pass image_size)")
-    import cv2  # only here: scoring and the other protocols never touch images
-
-    image = cv2.imread(str(seq.frames[0]), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise EvalkitError(f"{seq.name}: cannot read {seq.frames[0]} to get the image size (pass image_size)")
-    return int(image.shape[1]), int(image.shape[0])
+    return read_image_size(seq.frames[0])
 
 
 def sre_runs(seq: Sequence, image_size: tuple[int, int] | None = None,
