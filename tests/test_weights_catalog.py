@@ -168,6 +168,7 @@ def test_weights_list_shows_licence_digest_place_and_train_only(isolated: Path, 
     shutil.copytree(shared_dir / "weights" / "dcfnet", env / "dcfnet")
     _corrupt_copy(shared_dir / "weights" / "fdsiamfc" / "FDSiamd.pth", env / "fdsiamfc" / "FDSiamd.pth")
     monkeypatch.setenv("EVALKIT_WEIGHTS", str(env))
+    monkeypatch.setenv("EVALKIT_SHARED", str(shared_dir))
     assert main(["weights", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     row = {line.split()[0]: line for line in lines if line and not line.startswith(" ")}
@@ -177,6 +178,7 @@ def test_weights_list_shows_licence_digest_place_and_train_only(isolated: Path, 
     assert "no: evalkit weights fetch siamfc" in row["siamfc"]
     assert "must be trained: evalkit train --tracker dcffnet" in row["dcffnet"]
     assert any("from foolwood/DCFNet_pytorch track/param.pth" in line for line in lines)
+    assert lines[-1] == f"missing files are in a reference folder: export EVALKIT_WEIGHTS={shared_dir / 'weights'}"
 
 
 def test_make_demo_and_test_default_evalkit_weights_to_the_shared_folder(tmp_path: Path) -> None:

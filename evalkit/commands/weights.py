@@ -49,13 +49,15 @@ def run_weights(args: argparse.Namespace) -> int:
 
 def format_listing() -> str:
     """One block per network: name, licence, short sha256, where it was found (or how to get it), its source."""
-    from trackers.weights import CATALOG, TRAIN_ONLY, weights_status
+    from trackers.weights import CATALOG, TRAIN_ONLY, shared_weights_folder, weights_status
 
     rows = [f"{'NETWORK':22s} {'LICENCE':8s} {'SHA256':12s}  PRESENT"]
+    hint = None
     for name in CATALOG:
         st = weights_status(name)
         entry = st.entry
         if st.path is None:
+            hint = hint or shared_weights_folder(entry.relpath)
             where = f"no: evalkit weights fetch {name} (looked in {', '.join(str(p) for p in st.looked)})"
         elif st.ok:
             where = f"yes: {st.path} ({st.place})"
@@ -67,4 +69,6 @@ def format_listing() -> str:
     for name, t in TRAIN_ONLY.items():
         rows.append(f"{name:22s} {'-':8s} {'-':12s}  no file: {t.how}")
         rows.append(f"{'':22s} from {t.source}")
+    if hint:
+        rows.append(f"missing files are in a reference folder: export EVALKIT_WEIGHTS={hint}")
     return "\n".join(rows)
