@@ -270,23 +270,27 @@ def _check_suite(suite: str, root: str | os.PathLike[str] | None, sequences: Seq
                                    f"{flag} where PATH holds {_layout(suite)}")]
     selected = list(loaded)
     if sequences:
-        selected, unknown = [], []
+        from evalkit.datasets.names import canonical_key
+
+        failed = {canonical_key(f) for f in loaded.failed}  # malformed files: reported above
+        expected = {canonical_key(e): e for e in loaded.expected}
+        selected = []
         for n in sequences:
             seq = loaded.find(n)
             if seq is not None:
                 selected.append(seq)
-            elif n.lower() not in {f.lower() for f in loaded.failed}:  # a malformed one is reported above
-                unknown.append(n)
-        for n in unknown:
-            expected = {e.lower(): e for e in loaded.expected}
-            if n.lower() in expected:
+            elif canonical_key(n) in failed:
+                continue
+            elif canonical_key(n) in expected:
                 problems.append(Problem("sequence", f"{suite}/{n}", f"not in {loaded.source}",
                                         f"add its files to the data root, or leave {n} out of --sequences"))
-                continue
-            close = _did_you_mean(n, loaded.expected)
-            problems.append(Problem("sequence", f"{suite}/{n}", f"no sequence {n!r} in {suite}",
-                                    f"--sequences {','.join(expected.get(c, c) for c in close[:1])} "
-                                    f"in place of {n}" if close else f"evalkit list sequences --suite {suite}"))
+            else:
+                close = difflib.get_close_matches(n, loaded.expected, n=1, cutoff=0.6) or \
+                    _did_you_mean(n, loaded.expected)
+                problems.append(Problem("sequence", f"{suite}/{n}", f"no sequence {n!r} in {suite}",
+                                        f"--sequences {expected.get(canonical_key(close[0]), close[0])} in place of "
+                                        f"{n}" if close else f"--sequences NAMES of {suite} "
+                                                             f"(e.g. {', '.join(loaded.expected[:3])})"))
     elif loaded.missing and not allow_partial:
         problems.append(Problem("data", suite, f"{len(loaded.missing)} of {len(loaded.expected)} sequences are not "
                                                f"in {loaded.source} ({_names(loaded.missing)})",

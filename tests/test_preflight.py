@@ -167,3 +167,10 @@ def test_the_seed_trackers_are_ready_with_the_shared_weights(isolated: Path, sha
     assert [(p.kind, p.subject) for p in missing] == [("weights", s) for s in seeds]
     monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))  # what make demo / make test set
     assert preflight(seeds) == []
+
+
+def test_sequences_missing_from_the_root_or_unknown(isolated: Path, otb_root: Path) -> None:
+    found = _by_subject(preflight([], None, ["otb100"], {"otb100": otb_root}, sequences=["couple", "Bolt", "qqq"]))
+    assert set(found) == {"otb100/Bolt", "otb100/qqq"}
+    assert found["otb100/Bolt"].message.startswith(f"not in {otb_root}")
+    assert found["otb100/qqq"].fix.startswith("--sequences NAMES of otb100 (e.g. ")
