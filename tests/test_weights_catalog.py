@@ -146,6 +146,9 @@ def test_untrained_and_digest_label_suffixes() -> None:
     assert label_suffix(trained, "ab" * 32) == " [weights abababababab]"
     assert label_suffix(trained, None) == ""
     assert not is_untrained(object())  # a tracker without the parameter is never "untrained"
+    assert is_untrained({"random_init": True}) and is_untrained({"random_init": "true"})  # run.json / --param
+    assert not is_untrained({"random_init": False}) and not is_untrained({"random_init": "false"})
+    assert label_suffix({"random_init": True, "scale_num": 3}, "random-init-seed0") == " [untrained]"
 
 
 def test_tracker_label_suffix(isolated: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -304,8 +305,12 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
 
 
 def is_untrained(params: Any) -> bool:
-    """True when a tracker's parameters ask for the untrained (seeded random) network: ``random_init=true``."""
-    return getattr(params, "random_init", False) is True
+    """True when a tracker's parameters ask for the untrained (seeded random) network: ``random_init=true``.
+
+    ``params`` is a parameter dataclass or a mapping (the ``params`` of a stored run.json, or ``--param`` strings).
+    """
+    value = params.get("random_init", False) if isinstance(params, Mapping) else getattr(params, "random_init", False)
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"))
 
 
 def label_suffix(params: Any, sha256: str | None, catalog_name: str | None = None) -> str:
