@@ -11,8 +11,8 @@ import re
 from html import escape
 from pathlib import Path
 
+from evalkit.io import atomic_write_text
 from evalkit.report.document import FigureBlock, Heading, KeyValues, PageBreak, Report, TableBlock, Text
-from evalkit.store import atomic_write_text
 
 _CSS = """
 body { font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; font-size: 13px; margin: 2em auto;

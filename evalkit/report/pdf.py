@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from evalkit.io import atomic_target
 from evalkit.report.document import FigureBlock, Heading, KeyValues, PageBreak, Report, TableBlock, Text
-from evalkit.store import atomic_target
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"

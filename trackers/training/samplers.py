@@ -214,7 +214,7 @@ def vid_tracks(root: Path, split: str = "train") -> list[Track]:
                     y0, y1 = float(bb.findtext("ymin", "0")), float(bb.findtext("ymax", "0"))
                     objects.setdefault(tid, {})[k] = [x0, y0, x1 - x0 + 1, y1 - y0 + 1]
             index[rel] = {"n": len(xmls), "objects": {t: {str(k): v for k, v in o.items()} for t, o in objects.items()}}
-        from evalkit.store import atomic_write_text
+        from evalkit.io import atomic_write_text
 
         atomic_write_text(index_path, json.dumps(index))
     tracks = []

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from evalkit.errors import EvalkitError
-from evalkit.store import atomic_write_bytes
+from evalkit.io import atomic_write_bytes
 from trackers.training.samplers import PairSampler
 from trackers.training.task import TrainDefaults, TrainTask
 
@@ -87,7 +87,7 @@ def learning_rate(step: int, total: int, lr_start: float, lr_end: float) -> floa
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` through a temporary file and a rename (:func:`evalkit.store.atomic_write_bytes`)."""
+    """``torch.save`` through a temporary file and a rename (:func:`evalkit.io.atomic_write_bytes`)."""
     import torch
 
     buf = io.BytesIO()

@@ -1,7 +1,8 @@
 """evalkit's result store: one folder per (suite, protocol, tracker@fingerprint), atomic writes, resume.
 
     <results>/<suite>/<protocol>/<tracker>@<fingerprint>/
-        run.json                      tracker, parameters, weights sha256, evalkit version, git commit, device, seed
+        run.json                      a RunMeta (evalkit.store.meta): tracker, parameters, weights sha256,
+                                      evalkit version, git commit, device, seed
         <Sequence>/<label>.txt        boxes x,y,w,h in the benchmark's (1-based) coordinates, 4 decimals
         <Sequence>/<label>.time.txt   seconds per frame (line 1: initialize, then each update)
         <Sequence>/<label>.json       the run: start frame, initial box, status, error with traceback
@@ -14,19 +15,20 @@ exactly where it stopped.
 
     >>> store = ResultStore(Path("results"))
     >>> folder = store.tracker_folder("otb100", "ope", "kcf", fingerprint("kcf", {}, None))   # doctest: +SKIP
+    >>> meta = store.open_run_set(folder, RunMeta(tracker="kcf", protocol="ope"))            # doctest: +SKIP
+
+The reading side is :mod:`evalkit.store.reader`.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import hashlib
 import json
-import os
 import platform
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,56 +38,11 @@ from numpy.typing import NDArray
 
 from evalkit import __version__
 from evalkit.errors import EvalkitError
+from evalkit.io import atomic_write_json, atomic_write_text
+from evalkit.store.meta import RUN_META_FILE, RunMeta
 
 RESULT_FORMAT_VERSION = 1
-
-
-def _default_mode() -> int:
-    """0o666 minus the process umask: what ``open(path, "w")`` would give (mkstemp's files are 0o600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def atomic_target(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
-    """A temporary path beside ``path``; renamed onto ``path`` when the block ends normally, removed otherwise.
-
-    Everything evalkit writes (results, checkpoints, reports, fetched weights) goes through here, so a crash or a
-    kill never leaves a half-written file under the final name, and files get the usual permissions.
-
-        with atomic_target(out) as tmp:
-            torch.save(state, tmp)
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, rename)."""
-    with atomic_target(path) as tmp, open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and an atomic rename."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: Path, payload: Any) -> None:
-    """Atomically write ``payload`` as indented JSON."""
-    atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=True) + "\n")
+TIMES_SUFFIX = ".time.txt"  # <label>.time.txt: a run's seconds per frame, beside its <label>.txt
 
 
 def format_boxes(boxes: NDArray[np.float64]) -> str:
@@ -136,29 +93,33 @@ class ResultStore:
         """Folder of one tracker@fingerprint for a suite and protocol."""
         return self.root / safe_name(suite) / safe_name(protocol) / f"{safe_name(tracker)}@{fp}"
 
-    def open_run_set(self, folder: Path, meta: dict[str, Any]) -> None:
-        """Create the folder and write ``run.json``; an existing one must carry the same fingerprint."""
-        path = folder / "run.json"
+    def open_run_set(self, folder: Path, meta: RunMeta | Mapping[str, Any]) -> RunMeta:
+        """Create the folder and write ``run.json`` (stamped with version, commit, host, date); an existing one must
+        carry the same fingerprint, and is then kept as it is. Returns what run.json now holds.
+
+        ``meta`` may still be a run.json-shaped mapping (checked as a read run.json is) for callers not yet building
+        a :class:`RunMeta`.
+        """
+        path = Path(folder) / RUN_META_FILE
+        if not isinstance(meta, RunMeta):
+            meta = RunMeta.from_json(dict(meta), path)
         if path.is_file():
-            old = json.loads(path.read_text())
-            if old.get("fingerprint") != meta.get("fingerprint"):
-                raise EvalkitError(f"{path}: fingerprint {old.get('fingerprint')} does not match "
-                                   f"{meta.get('fingerprint')}; refusing to mix results")
-            return
-        atomic_write_json(path, {
-            **meta,
-            "result_format": RESULT_FORMAT_VERSION,
-            "evalkit_version": __version__,
-            "git_commit": git_commit(),
-            "host": platform.node(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        })
+            old = RunMeta.read(path)
+            if old.fingerprint != meta.fingerprint:
+                raise EvalkitError(f"{path}: fingerprint {old.fingerprint} does not match {meta.fingerprint}; "
+                                   f"refusing to mix results")
+            return old
+        stamped = dataclasses.replace(meta, result_format=RESULT_FORMAT_VERSION, evalkit_version=__version__,
+                                      git_commit=git_commit(), host=platform.node(),
+                                      created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        stamped.write(folder)
+        return stamped
 
     @staticmethod
     def run_paths(folder: Path, sequence: str, label: str) -> tuple[Path, Path, Path]:
         """Paths of a run's boxes, times and metadata files."""
         d = folder / safe_name(sequence)
-        return d / f"{label}.txt", d / f"{label}.time.txt", d / f"{label}.json"
+        return d / f"{label}.txt", d / f"{label}{TIMES_SUFFIX}", d / f"{label}.json"
 
     def finished(self, folder: Path, sequence: str, label: str) -> bool:
         """True when the run completed successfully before (its metadata, written last, says so)."""

@@ -1,0 +1,107 @@
+"""Which reader reads which folder: every tracker's result set under a path, whatever its layout.
+
+    >>> sets = discover_results(Path("../shared/data/results/uav20l_dcf"))   # doctest: +SKIP
+    >>> [s.tracker for s in sets]                                           # doctest: +SKIP
+    ['DSST', 'ECO_HC', 'KCF', 'SRDCF', 'Staple']
+
+A folder is told apart by what it holds, in this order: a ``run.json`` (an evalkit store folder,
+:func:`evalkit.store.read_store_set`), a ``baseline/`` folder of ``<seq>_NNN.txt`` files (VOT,
+:mod:`evalkit.results.vot`), ``<seq>_<tracker>.mat`` files (OTB toolkit, :mod:`evalkit.results.otb_mat`), ``<seq>.txt``
+files (got10k / pysot, :mod:`evalkit.results.text`); a folder with none of these is looked into, three levels deep.
+Problems in one file (wrong row count, non-numeric field, a corners-format first line) are collected with file and
+line in ``ResultSet.problems``; the rest of the set is still scored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+from evalkit.datasets.base import package_data
+from evalkit.errors import EvalkitError
+from evalkit.results.model import ResultSet
+from evalkit.results.otb_mat import read_mat_folder
+from evalkit.results.text import TIMES_FOLDER, has_box_files, read_text_set
+from evalkit.results.vot import read_vot_set, vot_experiment_dir
+from evalkit.store.meta import RUN_META_FILE
+from evalkit.store.reader import is_store_folder, read_run_meta, read_store_set
+
+SCAN_DEPTH = 3
+
+
+class DuplicateTrackerError(EvalkitError):
+    """One tracker name found in several result sets under one path (``sources``: where each was read)."""
+
+    def __init__(self, tracker: str, sources: list[Path]) -> None:
+        super().__init__(f"tracker name {tracker!r} found in several places: {', '.join(str(s) for s in sources)}; "
+                         f"point --results at one of them, or rename one folder")
+        self.tracker = tracker
+        self.sources = sources
+
+
+def _scan(folder: Path, depth: int, protocol: str | None, skipped: list[Path]) -> list[ResultSet]:
+    """Result sets in ``folder``: a store, VOT ``baseline/`` results, .mat files, or box .txt files; else look one
+    level further down. Store folders recorded under a protocol other than ``protocol`` are not read (``skipped``)."""
+    if is_store_folder(folder):
+        meta = read_run_meta(folder)
+        if protocol is not None and meta is not None and meta.protocol not in (None, protocol):
+            skipped.append(folder)
+            return []
+        return [read_store_set(folder)]
+    if vot_experiment_dir(folder) is not None:
+        return [read_vot_set(folder)]
+    mats = read_mat_folder(folder)
+    if mats:
+        return mats
+    if has_box_files(folder):
+        return [read_text_set(folder, folder.name)]
+    if depth == 0:
+        return []
+    return [rs for d in sorted(folder.iterdir()) if d.is_dir() and d.name != TIMES_FOLDER  # got10k's times: no tracker
+            for rs in _scan(d, depth - 1, protocol, skipped)]
+
+
+def store_folders(path: Path, depth: int = SCAN_DEPTH) -> list[Path]:
+    """The evalkit store folders at most ``depth`` levels below ``path`` (a store root, a protocol folder, ...)."""
+    root = Path(path)
+    return sorted({marker.parent for level in range(1, depth + 1)
+                   for marker in root.glob("/".join(["*"] * level) + "/" + RUN_META_FILE)
+                   if marker.is_file()})
+
+
+def discover_results(path: Path, renames: dict[str, str] | None = None, protocol: str | None = None
+                     ) -> list[ResultSet]:
+    """Every tracker's result set under ``path`` (a tracker folder, a folder of them, or a folder of .mat files).
+
+    Tracker names are mapped by :func:`default_renames`, then ``renames``; a name found twice raises
+    :class:`DuplicateTrackerError`. With ``protocol``, evalkit store folders whose run.json records another protocol
+    are not read (other layouts do not record one and are always read); a path holding only those gives no sets.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise EvalkitError(f"results folder {path} does not exist")
+    skipped: list[Path] = []
+    found = _scan(path, SCAN_DEPTH, protocol, skipped)
+    if not found and skipped:
+        return []
+    if not found:
+        raise EvalkitError(f"no tracking results found under {path} (looked for <seq>_<tracker>.mat, "
+                           f"<tracker>/<seq>.txt, <tracker>/baseline/<seq>/<seq>_001.txt and evalkit store "
+                           f"folders)")
+    renames = {**default_renames(), **(renames or {})}
+    for rs in found:
+        rs.tracker = renames.get(rs.tracker, renames.get(rs.tracker.lower(), rs.tracker))
+    by_name: dict[str, list[ResultSet]] = defaultdict(list)
+    for rs in found:
+        by_name[rs.tracker].append(rs)
+    for name, sets in by_name.items():
+        if len(sets) > 1:
+            raise DuplicateTrackerError(name, [rs.source for rs in sets])
+    return sorted(found, key=lambda r: r.tracker.lower())
+
+
+@cache
+def default_renames() -> dict[str, str]:
+    """Built-in map from result-archive tracker names to the names papers print (extend with --rename)."""
+    return dict(package_data("tracker_names.json")["names"])
