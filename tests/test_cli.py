@@ -32,10 +32,12 @@ def test_json_output_is_one_object_with_the_documented_fields(shared_dir: Path,
     assert obj["suite"] == "uav20l" and obj["protocol"] == "ope" and obj["profile"] == "otb-toolkit"
     assert obj["partial"] is False
     assert set(obj["trackers"]) == {"KCF", "DSST", "Staple", "ECO_HC", "SRDCF"}
-    fields = {"success_auc", "precision_20", "precision_auc", "norm_precision", "mean_iou", "n_sequences", "n_frames"}
+    fields = {"success_auc", "precision_20", "precision_auc", "norm_precision", "op50", "op75", "mean_iou",
+              "n_sequences", "n_frames"}
     for v in obj["trackers"].values():
         assert set(v) == fields | {"ci95"}
-        assert set(v["ci95"]) == fields - {"n_sequences", "n_frames"}
+        # bootstrap intervals cover the fields statistics.INTERVAL_FIELDS names (not yet OP50 / OP75)
+        assert set(v["ci95"]) == fields - {"op50", "op75", "n_sequences", "n_frames"}
         lo, hi = v["ci95"]["success_auc"]
         assert lo <= v["success_auc"] <= hi
         assert isinstance(v["n_sequences"], int) and isinstance(v["n_frames"], int)

@@ -10,8 +10,13 @@ OPE, 20 for TRE, 12 for SRE, as the OTB toolkit does); a suite averages the sequ
     >>> round(float(c.success_curve().mean()), 3)   # a perfect tracker scores 20/21 (IoU > 1.0 never holds)
     0.952
 
-Output fields (per tracker): ``success_auc``, ``precision_20``, ``precision_auc``, ``norm_precision``, ``mean_iou``,
-``n_sequences``, ``n_frames``.
+Output fields (per tracker): ``success_auc``, ``precision_20``, ``precision_auc``, ``norm_precision``, ``op50``,
+``op75``, ``mean_iou``, ``n_sequences``, ``n_frames``.
+
+``op50`` / ``op75`` are pytracking's overlap precision (pytracking/analysis/plot_results.py ``print_results``:
+``auc_curve[:, threshold_set_overlap == 0.50]``): the suite-averaged success curve read at the threshold 0.50 /
+0.75, so a frame counts when its IoU is strictly greater than the threshold (extract_results.py:
+``err_overlap > threshold_set_overlap``), under whatever profile the curve was computed.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from evalkit import geometry
 from evalkit.errors import EvalkitError
 from evalkit.metrics.profiles import GroundTruthRule, Profile, Validity
 
-FIELDS = ("success_auc", "precision_20", "precision_auc", "norm_precision", "mean_iou", "n_sequences", "n_frames")
+FIELDS = ("success_auc", "precision_20", "precision_auc", "norm_precision", "op50", "op75", "mean_iou", "n_sequences",
+          "n_frames")
+OP_THRESHOLDS = {"op50": 0.50, "op75": 0.75}  # pytracking's print_results reads the success curve at these two
 
 
 class PredictionError(EvalkitError):
@@ -222,6 +229,13 @@ def evaluate_runs(runs: SequenceABC[AlignedRun], profile: Profile, family: str) 
             for k in range(n_runs)]
 
 
+def success_at(curve: NDArray[np.float64], thresholds: NDArray[np.float64], threshold: float) -> float:
+    """The success curve's value at ``threshold`` when the profile has that threshold (pytracking compares for
+    equality); NaN when it does not, rather than a neighbour's value under the wrong name."""
+    hit = np.flatnonzero(np.isclose(thresholds, threshold, rtol=0.0, atol=1e-9))
+    return float(curve[hit[0]]) if len(hit) else float("nan")
+
+
 def pool(runs: Iterable[RunCounts]) -> RunCounts:
     """Pool several runs of one sequence (TRE / SRE): hits and frame counts are summed before dividing."""
     it = iter(runs)
@@ -242,6 +256,8 @@ class SuiteScore:
     precision_20: float
     precision_auc: float
     norm_precision: float
+    op50: float
+    op75: float
     mean_iou: float
     n_sequences: int
     n_frames: int
@@ -285,6 +301,8 @@ def aggregate(per_sequence: SequenceABC[RunCounts], profile: Profile) -> SuiteSc
         precision_20=float(p[profile.index_of(profile.precision_thresholds, profile.precision_at)]),
         precision_auc=float(p.mean()),
         norm_precision=norm_value,
+        op50=success_at(s, profile.success_thresholds, OP_THRESHOLDS["op50"]),
+        op75=success_at(s, profile.success_thresholds, OP_THRESHOLDS["op75"]),
         mean_iou=float(np.mean([c.mean_iou() for c in per_sequence])),
         n_sequences=len(per_sequence),
         n_frames=int(sum(c.n_success for c in per_sequence)),

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from evalkit.datasets.base import Sequence, Suite
 from evalkit.errors import EvalkitError, InputProblem
 from evalkit.metrics.ope import (
+    OP_THRESHOLDS,
     AlignedRun,
     PredictionError,
     RunCounts,
@@ -33,6 +34,7 @@ from evalkit.metrics.ope import (
     aggregate,
     evaluate_runs,
     pool,
+    success_at,
 )
 from evalkit.metrics.profiles import Profile
 from evalkit.metrics.statistics import (
@@ -50,6 +52,8 @@ OPE_COLUMNS = (
     Column("precision_20", "Prec@20", description="precision at the profile's pixel threshold (20 px)"),
     Column("precision_auc", "Prec AUC", description="mean of the precision curve over 0..50 px"),
     Column("norm_precision", "Norm prec", description="normalized precision as the profile reads it off"),
+    Column("op50", "OP50", description="overlap precision: share of frames with IoU > 0.50 (pytracking)"),
+    Column("op75", "OP75", description="overlap precision: share of frames with IoU > 0.75 (pytracking)"),
     Column("mean_iou", "Mean IoU", description="average overlap"),
     Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
     Column("n_frames", "Frames", higher_is_better=None, kind="int"),
@@ -66,6 +70,7 @@ class TrackerScore(TrackerResult):
     ci95: dict[str, tuple[float, float]] = field(default_factory=dict, kw_only=True)
     vs_best: PairedResult | None = field(default=None, kw_only=True)
     precision_index: int = field(default=20, kw_only=True)  # the profile's precision threshold in the curve
+    success_thresholds: NDArray[np.float64] = field(default_factory=lambda: np.linspace(0, 1, 21), kw_only=True)
 
     def headline(self) -> Mapping[str, object]:
         """The headline fields (NaN and zero counts when nothing was scored)."""
@@ -75,10 +80,12 @@ class TrackerScore(TrackerResult):
         """Per sequence: the headline fields read off that sequence's (pooled) curves."""
         out = {}
         for name, c in self.per_sequence.items():
-            p = c.precision_curve()
-            out[name] = {"success_auc": float(c.success_curve().mean()),
+            p, s = c.precision_curve(), c.success_curve()
+            out[name] = {"success_auc": float(s.mean()),
                          "precision_20": float(p[min(self.precision_index, len(p) - 1)]),
-                         "precision_auc": float(p.mean()), "mean_iou": c.mean_iou(), "n_frames": c.n_success}
+                         "precision_auc": float(p.mean()),
+                         **{k: success_at(s, self.success_thresholds, t) for k, t in OP_THRESHOLDS.items()},
+                         "mean_iou": c.mean_iou(), "n_frames": c.n_success}
         return out
 
     def attribute_values(self) -> dict[str, Mapping[str, object]]:
@@ -276,7 +283,8 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
                 by_attr[code] = aggregate(members, profile)
         trackers[rs.tracker] = TrackerScore(rs.tracker, aggregate(list(per_seq.values()), profile), per_seq,
                                             by_attr, problems=problems, unscored=unscored,
-                                            precision_index=precision_index)
+                                            precision_index=precision_index,
+                                            success_thresholds=profile.success_thresholds)
     if resamples > 0:
         add_statistics(trackers, profile, resamples, seed)
     return ScoreReport(suite.name, protocol, suite.is_partial, len(suite), suite.missing, trackers,
@@ -319,4 +327,4 @@ def add_statistics(trackers: dict[str, TrackerScore], profile: Profile, resample
 def _empty_score(profile: Profile) -> SuiteScore:
     nan = float("nan")
     return SuiteScore(np.zeros(len(profile.success_thresholds)), np.zeros(len(profile.precision_thresholds)),
-                      np.zeros(len(profile.norm_precision_thresholds)), nan, nan, nan, nan, nan, 0, 0)
+                      np.zeros(len(profile.norm_precision_thresholds)), nan, nan, nan, nan, nan, nan, nan, 0, 0)
