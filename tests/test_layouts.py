@@ -18,7 +18,6 @@ import pytest
 from test_reproduce_ope import PAPER_INCONSISTENT, cfnet_table1, parse_markdown_table
 
 from evalkit.cli import main
-from evalkit.cli.table import load_result_sets
 from evalkit.errors import EvalkitError
 from evalkit.paper_tables import (
     Cell,
@@ -33,6 +32,7 @@ from evalkit.paper_tables import (
 )
 from evalkit.paper_tables.model import assign_marks
 from evalkit.registry import LAYOUTS
+from evalkit.results import load_result_sets
 
 RELEASE = ("data", "results", "otb100_cfnet_release")
 T1_KEYS = ["fps"] + [f"{s}/{p}/{m}" for s in ("otb2013", "otb50", "otb100") for p in ("ope", "tre")
