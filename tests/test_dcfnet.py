@@ -62,7 +62,9 @@ def test_band_lrn_equals_torch_lrn() -> None:
 
     x = torch.randn(2, 32, 9, 7) * 30
     ref = torch.nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)(x)
-    assert torch.allclose(BandLRN(32)(x), ref, rtol=1e-5, atol=1e-6)  # in-place path (no gradient)
+    assert torch.allclose(BandLRN(32)(x), ref, rtol=1e-5, atol=1e-6)  # in-place path (no gradient): roots for 3/4
+    other = torch.nn.LocalResponseNorm(5, alpha=1e-4, beta=0.5, k=2.0)(x)
+    assert torch.allclose(BandLRN(32, beta=0.5, k=2.0)(x), other, rtol=1e-5, atol=1e-6)  # any other beta: pow
     xg = x.clone().requires_grad_()
     out = BandLRN(32)(xg)
     assert torch.allclose(out, ref, rtol=1e-5, atol=1e-6)
