@@ -28,10 +28,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suite", required=True, help=f"one of: {', '.join(SUITES.names())}")
     add_scoring_inputs(p)
-    p.add_argument("--protocol", choices=PROTOCOL_CHOICES,
+    p.add_argument("--protocol", choices=[*PROTOCOL_CHOICES, "got10k"],
                    help="ope (default for OTB-style suites), or tre / sre: pool every stored run per sequence as "
                         "the OTB toolkit does; vot-supervised (default for vot2016/2018/2019); vot-multistart: "
-                        "VOT2020 anchor runs stored by `evalkit run --protocol vot-multistart`")
+                        "VOT2020 anchor runs stored by `evalkit run --protocol vot-multistart`; got10k: GOT-10k's "
+                        "AO / SR0.50 / SR0.75 (default for got10k-val)")
     p.add_argument("--format", default="table", choices=TABLE_FORMATS)
     p.add_argument("--trackers", type=csv_list, help="score only these trackers (names after renaming)")
     p.add_argument("--by-attribute", action="store_true", help="also give per-attribute (VOT: per-tag) scores")
@@ -70,8 +71,13 @@ def load_for_scoring(args: argparse.Namespace, protocol: str) -> tuple[Any, list
 
     SUITES.get(args.suite)  # unknown names fail here, with suggestions
     roots = data_roots(args)
-    profile = PROFILES.get(args.profile or roots.config.profile)
+    if args.profile:
+        PROFILES.get(args.profile)  # an unknown profile fails before any data is read
     suite = load_suite(args.suite, roots.require(args.suite), args.sequences)
+    # --profile, else the suite's own (LaSOT: lasot-toolkit), else the configured default
+    profile = PROFILES.get(args.profile or suite.default_profile or roots.config.profile)
+    for notice in suite.notices:
+        print(f"evalkit: note: {notice}", file=sys.stderr)
     # several stored runs of one tracker (a --param change) are told apart as name[key=value]
     sets = load_result_sets(args.results, args.rename, protocol=protocol)
     return suite, sets, profile
@@ -90,9 +96,12 @@ def only_trackers(sets: list[Any], wanted: Sequence[str] | None) -> list[Any]:
 
 
 def report_problems(trackers: Mapping[str, Any]) -> int:
-    """Print every tracker's result-file problems on stderr, one line each; returns how many there were."""
+    """Print every tracker's result-file problems (and notices: scored as a toolkit would, nothing dropped) on
+    stderr, one line each; returns how many problems there were."""
     n_problems = 0
     for name, t in trackers.items():
+        for p in getattr(t, "notices", ()):
+            print(f"evalkit: {name}: note: {p}", file=sys.stderr)
         for p in t.problems:
             print(f"evalkit: {name}: {p}", file=sys.stderr)
             n_problems += 1
@@ -132,7 +141,10 @@ def run_score(args: argparse.Namespace) -> int:
     from evalkit.scoring import ScoringOptions, score
 
     protocol = protocol_for(args.suite, args.protocol)
-    suite, sets, profile = load_for_scoring(args, protocol)
+    if args.protocol is None and args.suite.lower() == "got10k-val":
+        protocol = "got10k"  # the benchmark's own AO / SR; --protocol ope gives OTB-style scores
+    # GOT-10k AO / SR score one-pass runs: evalkit store folders recorded as OPE runs are the ones to read
+    suite, sets, profile = load_for_scoring(args, "ope" if protocol == "got10k" else protocol)
     sets = only_trackers(sets, args.trackers)
     options = ScoringOptions(profile=profile, allow_partial=args.allow_partial or bool(args.sequences),
                              resamples=max(args.bootstrap, 0), seed=args.seed, convention=args.convention,

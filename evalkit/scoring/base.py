@@ -89,11 +89,14 @@ def json_number(value: object, column: Column | None = None) -> float | int | No
 
 @dataclass
 class TrackerResult:
-    """One tracker's part of a report: what could not be scored, and (in subclasses) its scores."""
+    """One tracker's part of a report: what could not be scored, what was scored only by a toolkit's tolerance
+    (``notices``: e.g. rows matched by position as the OTB toolkit does; printed like problems, nothing dropped),
+    and (in subclasses) its scores."""
 
     tracker: str
     problems: list[InputProblem] = field(default_factory=list, kw_only=True)
     unscored: list[str] = field(default_factory=list, kw_only=True)
+    notices: list[InputProblem] = field(default_factory=list, kw_only=True)
 
     @property
     def complete(self) -> bool:
@@ -120,6 +123,9 @@ class TrackerResult:
     def json_extra(self) -> dict[str, object]:
         """Fields beyond the headline columns that ``as_json`` carries (intervals, ...)."""
         return {}
+
+
+PROTOCOL_NAMES = {"vot-supervised": "VOT supervised", "vot-multistart": "VOT multistart"}
 
 
 @dataclass
@@ -164,9 +170,14 @@ class Report:
         """What the numbers depend on besides the suite and protocol (profile, convention, interval), for titles."""
         return []
 
+    @property
+    def protocol_name(self) -> str:
+        """The protocol as headings print it (OPE, TRE, VOT supervised, ...)."""
+        return PROTOCOL_NAMES.get(self.protocol, self.protocol.upper())
+
     def title(self) -> str:
         """One line naming suite, protocol, settings and sequences, and PARTIAL when it is not the full benchmark."""
-        parts = [self.suite.upper(), self.protocol.upper(), *self.settings(), f"{self.n_suite_sequences} sequences"]
+        parts = [self.suite.upper(), self.protocol_name, *self.settings(), f"{self.n_suite_sequences} sequences"]
         if self.partial:
             missing = f", {len(self.missing_data)} missing" if self.missing_data else ""
             parts.append(f"PARTIAL (not the benchmark's headline numbers{missing})")

@@ -158,16 +158,35 @@ def looks_like_corners(first: NDArray[np.float64], gt0: NDArray[np.float64]) -> 
     return close([x, y, x + w, y + h]) or close([x, y, x + w - 1, y + h - 1])
 
 
-def align_run(run: Run, seq: Sequence, protocol_start: int) -> tuple[NDArray[np.float64], int]:
-    """Result rows and ground-truth row index they start at; raises InputProblem-carrying errors on mismatch."""
+def align_run(run: Run, seq: Sequence, protocol_start: int, profile: Profile | None = None,
+              notices: list[InputProblem] | None = None) -> tuple[NDArray[np.float64], int]:
+    """Result rows and ground-truth row index they start at; raises InputProblem-carrying errors on mismatch.
+
+    ``profile`` (when given) decides two tolerances, each reported in ``notices`` rather than refused:
+    ``ope_alignment == "by-position"`` matches the rows of a result whose recorded start frame disagrees with the
+    annotation to the annotated frames by position (the OTB toolkit's genPerfMat.m scores OPE against
+    ``anno = subAnno{1}`` and never reads ``startFrame``: public OTB-100 sets store ``startFrame = 1`` for BlurCar1,
+    annotated from frame 247); ``extra_rows == "cut"`` drops rows after the last annotated frame (LaSOT's
+    calc_seq_err_robust.m, for monkey-17). Without a profile both are refused.
+    """
     n = seq.n_frames
     boxes = run.boxes
+    by_position = profile is not None and profile.ope_alignment == "by-position"
+    cut = profile is not None and profile.extra_rows == "cut"
+    fits_whole = (n, n - protocol_start)
     if run.start_frame is not None:
         offset = run.start_frame - seq.start_frame
-        if not 0 <= offset < n:
+        consistent = 0 <= offset < n and (len(boxes) == n - offset or (cut and len(boxes) > n - offset))
+        if not consistent and by_position and (len(boxes) in fits_whole or (cut and len(boxes) > n)):
+            assert profile is not None
+            offset = 0 if len(boxes) >= n else protocol_start
+            _notice(notices, run, f"records start frame {run.start_frame} but {seq.name} is annotated from frame "
+                                  f"{seq.start_frame}; its {len(boxes)} rows are matched to frames "
+                                  f"{seq.frame_number(offset)}.. by position, as {profile.name} does")
+        elif not 0 <= offset < n:
             raise _problem(run, None, f"starts at frame {run.start_frame}, outside {seq.name}'s frames "
                                       f"{seq.start_frame}..{seq.start_frame + n - 1}")
-    elif len(boxes) == n:
+    elif len(boxes) == n or (cut and len(boxes) > n):
         offset = 0
     elif len(boxes) == n - protocol_start:
         offset = protocol_start
@@ -176,7 +195,12 @@ def align_run(run: Run, seq: Sequence, protocol_start: int) -> tuple[NDArray[np.
                                                       f"{seq.frame_number(protocol_start)})"
         line = min(len(boxes), n) + 1
         raise _problem(run, line, f"has {len(boxes)} boxes, expected {expected} for {seq.name}")
-    if run.start_frame is not None and len(boxes) != n - offset:
+    if cut and len(boxes) > n - offset:
+        assert profile is not None
+        _notice(notices, run, f"has {len(boxes)} boxes for the {n - offset} annotated frames of {seq.name} from "
+                              f"frame {seq.frame_number(offset)}; the rows after them are cut, as {profile.name} does")
+        boxes = boxes[: n - offset]
+    if len(boxes) != n - offset:
         raise _problem(run, None, f"has {len(boxes)} boxes from frame {run.start_frame}, expected {n - offset} "
                                   f"for {seq.name}")
     if looks_like_corners(boxes[0], seq.ground_truth[offset]):
@@ -186,6 +210,12 @@ def align_run(run: Run, seq: Sequence, protocol_start: int) -> tuple[NDArray[np.
         boxes = boxes[protocol_start - offset:]
         offset = protocol_start
     return boxes, offset
+
+
+def _notice(notices: list[InputProblem] | None, run: Run, message: str) -> None:
+    """Record something the scoring tolerated as a toolkit does (printed like a problem; the sequence is scored)."""
+    if notices is not None:
+        notices.append(InputProblem(run.source, None, message))
 
 
 class _RunProblem(EvalkitError):
@@ -202,11 +232,13 @@ POOLED_PROTOCOLS = ("tre", "sre")
 
 
 def aligned_runs(rs: ResultSet, seq: Sequence, profile: Profile, others: SequenceABC[str] = (),
-                 protocol: str = "ope") -> list[tuple[Run, AlignedRun, int]]:
+                 protocol: str = "ope", notices: list[InputProblem] | None = None
+                 ) -> list[tuple[Run, AlignedRun, int]]:
     """A tracker's runs on a sequence aligned to its ground truth: [(run, (boxes, gt, visible), gt row offset)].
 
     OPE takes run 1 from the protocol's start frame; TRE and SRE take every stored run (the OTB toolkit's 20
-    temporal segments or 12 spatial perturbations), each from the start frame it records.
+    temporal segments or 12 spatial perturbations), each from the start frame it records (the profile's
+    ``ope_alignment`` applies to OPE only). What the profile tolerates is appended to ``notices``.
     """
     runs = rs.runs_for(seq.name, seq.aliases, others)
     if not runs:
@@ -217,7 +249,7 @@ def aligned_runs(rs: ResultSet, seq: Sequence, profile: Profile, others: Sequenc
     out = []
     for run in runs[:1] if protocol == "ope" else runs:
         start = seq.first_start_index(profile.honour_init_omit) if protocol == "ope" else 0
-        boxes, offset = align_run(run, seq, start)
+        boxes, offset = align_run(run, seq, start, profile if protocol == "ope" else None, notices)
         visible = seq.target_visible[offset:] if seq.target_visible is not None else None
         out.append((run, (boxes, seq.ground_truth[offset:], visible), offset))
     return out
@@ -262,18 +294,20 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
     trackers: dict[str, TrackerScore] = {}
     for rs in result_sets:
         problems = list(rs.problems)
+        notices: list[InputProblem] = []
         unscored: list[str] = []
         aligned = {}
         for seq in suite:
             try:
-                aligned[seq.name] = aligned_runs(rs, seq, profile, [n for n in names if n != seq.name], protocol)
+                aligned[seq.name] = aligned_runs(rs, seq, profile, [n for n in names if n != seq.name], protocol,
+                                                 notices)
             except _RunProblem as exc:
                 problems.append(exc.problem)
                 unscored.append(seq.name)
         per_seq = evaluate_aligned(aligned, profile, suite.family, problems, unscored)
         if not per_seq:
             trackers[rs.tracker] = TrackerScore(rs.tracker, _empty_score(profile), {}, {}, problems=problems,
-                                                unscored=unscored)
+                                                unscored=unscored, notices=notices)
             continue
         per_seq = {n: per_seq[n] for n in names if n in per_seq}  # suite order
         by_attr = {}
@@ -282,7 +316,7 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
             if members:
                 by_attr[code] = aggregate(members, profile)
         trackers[rs.tracker] = TrackerScore(rs.tracker, aggregate(list(per_seq.values()), profile), per_seq,
-                                            by_attr, problems=problems, unscored=unscored,
+                                            by_attr, problems=problems, unscored=unscored, notices=notices,
                                             precision_index=precision_index,
                                             success_thresholds=profile.success_thresholds)
     if resamples > 0:
