@@ -97,11 +97,12 @@ for _name, _target in {
     "sre": "evalkit.scoring.ope:score_sre",
     "vot-supervised": "evalkit.scoring.vot:score",
     "vot-multistart": "evalkit.scoring.multistart:score",
+    "got10k": "evalkit.scoring.got10k:score",
 }.items():
     SCORERS.register(_name, _target)
 
 PROFILES = Registry("profile")
-for _name in ("otb-toolkit", "got10k", "pysot", "pytracking"):
+for _name in ("otb-toolkit", "lasot-toolkit", "got10k", "pysot", "pytracking"):
     PROFILES.register(_name, f"evalkit.metrics.profiles:{_name.upper().replace('-', '_')}")
 
 TRACKERS = Registry("tracker")

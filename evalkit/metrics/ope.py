@@ -136,6 +136,10 @@ def _replace_invalid_predictions(pred: NDArray[np.float64], gt: NDArray[np.float
             # OTB: `if (isnan(r) | r(3)<=0 | r(4)<=0) & ~isnan(r_anno)` -- MATLAB's `if` needs all four true.
             bad_size = (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
             replace = (np.isnan(pred) | bad_size[:, None]).all(axis=1) & gt_known
+        elif mode == "previous-any-nan":
+            # LaSOT calc_seq_err_robust.m: `sum(isnan(r)) | ... | r(3)<=0 | r(4)<=0` is one scalar, so a single NaN
+            # (or a non-positive width or height) takes the previous box; `& ~isnan(r_anno)` as in OTB.
+            replace = (np.isnan(pred).any(axis=1) | (pred[:, 2] <= 0) | (pred[:, 3] <= 0)) & gt_known
         else:  # pytracking: NaN or negative sizes are errors, zero sizes take the previous box
             broken = np.isnan(pred).any(axis=1) | (pred[:, 2:] < 0).any(axis=1)
             if broken.any():
@@ -210,10 +214,16 @@ def evaluate_runs(runs: SequenceABC[AlignedRun], profile: Profile, family: str) 
         out = values.copy()
         if invisible is not None and rule.invisible == "fail":
             out[invisible & valid] = fail
+        removed = invisible if invisible is not None and rule.invisible == "removed" else None
         if treatment == "drop":
-            ids = run_ids[valid]
-            return out[valid], ids, np.bincount(ids, minlength=n_runs)
+            kept = valid if removed is None else valid | removed
+            if removed is not None:
+                out[removed] = fail
+            ids = run_ids[kept]
+            return out[kept], ids, np.bincount(ids, minlength=n_runs)
         out[~valid] = hit if treatment == "hit" else fail
+        if removed is not None:  # LaSOT: deleted from the numerators whatever the GT, still in the denominator
+            out[removed] = fail
         return out, run_ids, lengths
 
     s_vals, s_ids, n_s = prepare(ious, rule.success_valid, rule.success_invalid, np.inf, -1.0)

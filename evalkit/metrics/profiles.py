@@ -8,8 +8,9 @@ A metric never branches on a dataset or toolkit name; it reads the profile's rul
     'stored'
 
 The facts are from each toolkit's code (OTB: genPerfMat.m / calcSeqErrRobust.m / plotDrawSave.m; got10k:
-experiments/otb.py, uav123.py; pysot: toolkit/evaluation/ope_benchmark.py; pytracking: analysis/extract_results.py);
-the README lays them side by side.
+experiments/otb.py, uav123.py; pysot: toolkit/evaluation/ope_benchmark.py; pytracking: analysis/extract_results.py;
+LaSOT: LaSOT_Evaluation_Toolkit utils/eval_tracker.m, calc_seq_err_robust.m, plot_draw_save.m); the README lays them
+side by side.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ class GroundTruthRule:
     precision_invalid: Treatment
     norm_valid: Validity
     norm_invalid: Treatment
-    invisible: Literal["as-invalid", "fail", "ignore"] = "as-invalid"
+    # as-invalid: an invisible frame is treated like invalid ground truth; fail: a failure where the ground truth is
+    # valid; removed: taken out of every numerator but kept in the denominator, whatever its ground truth (the LaSOT
+    # toolkit deletes absent frames before scoring and still divides by the full length); ignore: scored as usual.
+    invisible: Literal["as-invalid", "fail", "removed", "ignore"] = "as-invalid"
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,19 @@ class Profile:
     norm_precision_readoff: Literal["value", "area"]
     norm_precision_at: float
     first_frame: Literal["stored", "ground-truth"]
-    invalid_prediction: Literal["keep", "previous-if-gt", "previous-zero-size"]
+    invalid_prediction: Literal["keep", "previous-if-gt", "previous-any-nan", "previous-zero-size"]
     honour_init_omit: bool
     drop_all_zero_sequences: bool
     normalized_eps: float
     rules: dict[str, GroundTruthRule] = field(default_factory=dict)
+    # How an OPE result that records its own start frame is matched to the ground truth. "by-position": row k is
+    # the k-th frame the protocol scores, whatever start frame the file records (the OTB toolkit's genPerfMat.m
+    # scores OPE against `anno = subAnno{1}` and never reads startFrame); a recorded start frame that disagrees is
+    # a notice. "start-frame": the recorded start frame decides, and a file whose rows do not fit it is refused.
+    ope_alignment: Literal["by-position", "start-frame"] = "start-frame"
+    # Rows after the last annotated frame: "refuse" (a problem), or "cut" with a notice (LaSOT's
+    # calc_seq_err_robust.m: `results = results(1:size(rect_anno, 1), :)`, which monkey-17 needs).
+    extra_rows: Literal["refuse", "cut"] = "refuse"
 
     def rule_for(self, family: str) -> GroundTruthRule:
         """The ground-truth rule for a dataset family (falling back to the profile's default)."""
@@ -96,6 +108,35 @@ OTB_TOOLKIT = Profile(
     rules={
         "default": GroundTruthRule("all-positive", "fail", "all-positive", "hit", "all-positive", "hit"),
     },
+    ope_alignment="by-position",  # genPerfMat.m: OPE uses anno = subAnno{1}, rows by position
+)
+
+LASOT_TOOLKIT = Profile(
+    name="lasot-toolkit",
+    description="LaSOT MATLAB evaluation toolkit (eval_tracker.m, calc_seq_err_robust.m, plot_draw_save.m)",
+    iou_pixel_inclusive=True,  # calc_rect_int.m: the OTB toolkit's pixel-inclusive arithmetic
+    iou_clip=False,
+    iou_union_eps=0.0,
+    success_thresholds=_frozen(np.linspace(0, 1, 21)),  # eval_tracker.m: 0:0.05:1, IoU > t
+    precision_thresholds=_PIXELS_0_50,  # 0:50, error <= t
+    norm_precision_thresholds=_frozen(np.linspace(0, 0.5, 51)),  # (0:50) / 100
+    precision_at=20.0,
+    norm_precision_readoff="value",  # run_tracker_performance_evaluation.m ranks it by "threshold" at 0.20
+    norm_precision_at=0.20,
+    first_frame="ground-truth",  # calc_seq_err_robust.m: rect_mat(1,:) = rect_anno(1,:)
+    # `(sum(isnan(r)) | ~isreal(r) | r(3)<=0 | r(4)<=0) & ~isnan(r_anno)`: one NaN is enough (OTB needs all four)
+    invalid_prediction="previous-any-nan",
+    honour_init_omit=False,  # LaSOT has no initOmit
+    drop_all_zero_sequences=True,  # plot_draw_save.m: aa = aa(sum(aa,2)>eps, :)
+    normalized_eps=0.0,  # the centres are divided by the GT width and height, no epsilon
+    rules={
+        # absent frames are deleted before scoring, the denominator stays size(anno, 1); other frames whose GT is not
+        # all-positive: IoU -1 (failure), centre errors -1 (hits), as in the OTB toolkit.
+        "default": GroundTruthRule("all-positive", "fail", "all-positive", "hit", "all-positive", "hit",
+                                   invisible="removed"),
+    },
+    ope_alignment="by-position",  # eval_tracker.m reads the result rows in order
+    extra_rows="cut",
 )
 
 GOT10K = Profile(
