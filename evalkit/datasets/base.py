@@ -137,6 +137,11 @@ class Suite:
     absent: list[str] | None = None
     problems: list[InputProblem] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # what the loader tolerated as the benchmark's own toolkits do (VOT tag files shorter than their sequence,
+    # padded with "tag absent"): one line each on stderr, nothing left out
+    notices: list[InputProblem] = field(default_factory=list)
+    # the profile a suite is scored with when none is asked for (LaSOT: its own toolkit's rules)
+    default_profile: str | None = None
 
     def __post_init__(self) -> None:
         # exact (canonical) keys win over the separator-free fallback: UAV123's ``car1_1`` compacts to ``car11``,
@@ -193,7 +198,8 @@ class Suite:
         whole = {canonical_key(s.name) for s in picked} >= {canonical_key(n) for n in self.expected}
         return Suite(self.name, picked, self.expected, self.family, self.attribute_names, self.source,
                      selected=self.selected or not whole, withheld=self.withheld, absent=self.missing,
-                     problems=self.problems, failed=self.failed)
+                     problems=self.problems, failed=self.failed, notices=self.notices,
+                     default_profile=self.default_profile)
 
 
 @dataclass

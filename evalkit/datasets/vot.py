@@ -41,7 +41,7 @@ from evalkit.datasets.base import (
     read_image_size,
 )
 from evalkit.datasets.names import canonical_key
-from evalkit.errors import EvalkitError, InputFileError
+from evalkit.errors import EvalkitError, InputFileError, InputProblem
 
 SUITES = ("vot2016", "vot2018", "vot2019")
 FAMILY = "vot"
@@ -174,12 +174,32 @@ def load_vot(suite: str, root: Path) -> Suite:
     meta = suite_metadata(suite)
     layout, path = detect_layout(root, suite)
     names = list(meta["sequences"])
-    sequences = _load_pysot(names, path) if layout == "pysot" else _load_folders(names, root)
+    short: list[ShortTags] = []
+    sequences = _load_pysot(names, path, short) if layout == "pysot" else _load_folders(names, root, short)
     return Suite(suite, sequences, names, family=FAMILY, attribute_names=tag_names(),
-                 source=f"{path} ({layout} layout)")
+                 source=f"{path} ({layout} layout)", notices=short_tags_notice(path, short))
 
 
-def _load_folders(names: list[str], root: Path) -> list[Sequence]:
+ShortTags = tuple[str, str, int, int]  # sequence, tag, flags given, frames
+
+
+def short_tags_notice(path: Path, short: list[ShortTags]) -> list[InputProblem]:
+    """One line for every tag array shorter than its sequence, padded with 0 ("tag absent") as the toolkits do.
+
+    The VOT2019 data's own .tag files stop early (graduate: 768 of 844 frames; shared/data/vot2019/PROVENANCE.md);
+    the toolkits count the missing tail as tag absent, so this is a notice, not a problem.
+    """
+    if not short:
+        return []
+    by_seq: dict[tuple[str, int, int], list[str]] = {}
+    for name, tag, given, n in short:
+        by_seq.setdefault((name, given, n), []).append(tag)
+    parts = [f"{name} ({', '.join(tags)}: {given} of {n})" for (name, given, n), tags in by_seq.items()]
+    return [InputProblem(path, None, "tag arrays shorter than their sequence, padded with 0 (tag absent) as the VOT "
+                                     "toolkits do: " + "; ".join(parts))]
+
+
+def _load_folders(names: list[str], root: Path, short: list[ShortTags] | None = None) -> list[Sequence]:
     out = []
     tag_codes = list(tag_names())
     for name in names:
@@ -196,6 +216,9 @@ def _load_folders(names: list[str], root: Path) -> list[Sequence]:
                 tag_path = next((p for ext in vot_metadata()["tag_files"] if (p := folder / f"{tag}{ext}").is_file()),
                                 None)
                 tags[tag] = read_tag_file(tag_path, n) if tag_path else np.zeros(n, dtype=bool)
+                given = len([line for line in tag_path.read_text().splitlines() if line.strip()]) if tag_path else n
+                if given < n and short is not None:
+                    short.append((name, tag, given, n))
             out.append(_sequence(name, regions, frames, tags, _folder_image_size(folder, frames)))
     return out
 
@@ -220,7 +243,7 @@ def _folder_image_size(folder: Path, frames: tuple[Path, ...] | None) -> tuple[i
     return read_image_size(frames[0]) if frames else None
 
 
-def _load_pysot(names: list[str], path: Path) -> list[Sequence]:
+def _load_pysot(names: list[str], path: Path, short: list[ShortTags] | None = None) -> list[Sequence]:
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -235,11 +258,12 @@ def _load_pysot(names: list[str], path: Path) -> list[Sequence]:
             item = index.get(canonical_key(name))
             if item is None:
                 continue
-            out.append(_pysot_sequence(name, item, path, base))
+            out.append(_pysot_sequence(name, item, path, base, short))
     return out
 
 
-def _pysot_sequence(name: str, item: dict[str, Any], path: Path, base: Path) -> Sequence:
+def _pysot_sequence(name: str, item: dict[str, Any], path: Path, base: Path,
+                    short: list[ShortTags] | None = None) -> Sequence:
     rows = item.get("gt_rect")
     if not isinstance(rows, list) or not rows:
         raise InputFileError(path, None, f"{name}: no gt_rect list")
@@ -261,6 +285,8 @@ def _pysot_sequence(name: str, item: dict[str, Any], path: Path, base: Path) -> 
             raise InputFileError(path, None, f"{name}: {tag} has {len(raw)} flags for {n} frames")
         flags[: len(raw)] = np.asarray(raw, dtype=float) != 0
         tags[tag] = flags
+        if 0 < len(raw) < n and short is not None:  # an empty array is a copy without tags (video_analyst's)
+            short.append((name, tag, len(raw), n))
     img_names = item.get("img_names") or []
     if img_names and len(img_names) != n:
         raise InputFileError(path, None, f"{name}: {len(img_names)} img_names but {n} gt_rect rows")
