@@ -1,5 +1,6 @@
 """CFNet: the five networks' shapes (stride 4, 32 channels, 33x33 scores), per-variant tracking parameters from the
-release, loading trained weights into the tracker with one flag, the untrained (random_init) network, clear errors."""
+release, loading trained weights into the tracker with one flag, the untrained (random_init) network, clear errors.
+The authors' released networks: tests/test_cfnet_authors.py."""
 
 from __future__ import annotations
 
@@ -95,11 +96,15 @@ def test_untrained_network_is_seeded_and_fingerprinted() -> None:
     assert CFNetConv1(random_init=True).weights_sha256() != CFNetConv1(random_init=True, init_seed=1).weights_sha256()
 
 
-def test_weight_errors(tmp_path: Path, shared_dir: Path) -> None:
-    from trackers.cfnet.tracker import CFNetConv2
+def test_weight_errors(tmp_path: Path, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trackers.cfnet.tracker import CFNetConv2, CFNetConv5
 
-    with pytest.raises(WeightsError, match=r"evalkit train --tracker cfnet-conv2.*random_init=true"):
-        CFNetConv2().weights_sha256()
+    monkeypatch.delenv("EVALKIT_WEIGHTS", raising=False)
+    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(WeightsError, match=r"cfnet-conv2_e80\.mat.*evalkit weights fetch cfnet-conv2"):
+        CFNetConv2().weights_sha256()  # the authors' network, not found: how to get it
+    with pytest.raises(WeightsError, match=r"trainable only.*evalkit train --tracker cfnet-conv5.*random_init=true"):
+        CFNetConv5().weights_sha256()
     with pytest.raises(WeightsError, match="either weights or random_init"):
         CFNetConv2(weights="x.pth", random_init=True).weights_sha256()
     tracker = CFNetConv2(weights=str(shared_dir / "weights" / "dcfnet" / "param.pth"))

@@ -8,11 +8,13 @@ and a 32-channel last layer, joined by the correlation-filter block or by plain 
 
 Layer layout from the release's training scripts (``make_branch_alexnet.m``, ``run_experiment_*.m``): conv1 11x11
 (stride 2; stride 4 for the one-layer net), pool1 3x3/2, conv2 5x5 in 2 groups, pool2 3x3/1, conv3 3x3, conv4 3x3 in
-2 groups, conv5 3x3 in 2 groups; batch norm after every conv, a ReLU after every conv but the last of a depth-3/5
-branch (the depth-1/2 branches end after their ReLU). CF variants take 255x255 exemplars; their CF block windows the
-exemplar features, solves the filter (lambda 10, Gaussian target sigma 8 px / stride 4), crops 16 cells off each side
-and correlates; a learned scale and bias (initially 1 and -0.5) calibrate the scores for the logistic loss. The
-baseline takes 127x127 exemplars and calibrates the cross-correlation with a one-channel batch norm.
+2 groups, conv5 3x3 in 2 groups; batch norm and a ReLU after every conv, the last one included (``add_block`` adds
+both to each conv; the authors' Baseline+CF-conv3 file ends with ``br1_bn3``, ``br1_relu3``). CF variants take
+255x255 exemplars; their CF block windows the exemplar features, solves the filter (lambda 10, Gaussian target sigma
+8 px / stride 4), crops 16 cells off each side and correlates; a learned scale and bias (initially 1 and -0.5)
+calibrate the scores for the logistic loss. The baseline takes 127x127 exemplars and calibrates the
+cross-correlation with a one-channel batch norm. The authors' trained networks load with
+:func:`trackers.cfnet.matconvnet.cfnet_from_dagnn`.
 """
 
 from __future__ import annotations
@@ -53,28 +55,27 @@ def make_branch(depth: int, conv1_stride: int = 2) -> nn.Sequential:
         raise ValueError(f"CFNet branches have depth 1, 2, 3 or 5, got {depth}")
     layers: OrderedDict[str, nn.Module] = OrderedDict()
 
-    def block(i: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1, last: bool = False) -> None:
+    def block(i: int, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1) -> None:
         layers[f"conv{i}"] = nn.Conv2d(c_in, c_out, k, stride=stride, groups=groups)
-        if not last or depth <= 2:
-            layers[f"bn{i}"] = nn.BatchNorm2d(c_out)
-            layers[f"relu{i}"] = nn.ReLU(inplace=True)
+        layers[f"bn{i}"] = nn.BatchNorm2d(c_out)
+        layers[f"relu{i}"] = nn.ReLU(inplace=True)
 
     if depth == 1:
-        block(1, 3, 32, 11, stride=conv1_stride, last=True)
+        block(1, 3, 32, 11, stride=conv1_stride)
         return nn.Sequential(layers)
     block(1, 3, 96, 11, stride=conv1_stride)
     layers["pool1"] = nn.MaxPool2d(3, 2)
     if depth == 2:
-        block(2, 96, 32, 5, groups=2, last=True)
+        block(2, 96, 32, 5, groups=2)
         return nn.Sequential(layers)
     block(2, 96, 256, 5, groups=2)
     layers["pool2"] = nn.MaxPool2d(3, 1)
     if depth == 3:
-        block(3, 256, 32, 3, last=True)
+        block(3, 256, 32, 3)
         return nn.Sequential(layers)
     block(3, 256, 384, 3)
     block(4, 384, 384, 3, groups=2)
-    block(5, 384, 32, 3, groups=2, last=True)
+    block(5, 384, 32, 3, groups=2)
     return nn.Sequential(layers)
 
 
@@ -127,6 +128,12 @@ class CFNetModel(nn.Module):
         """Uncalibrated response maps (B, 1, h, w) of instance crops to the template(s)."""
         feats = self.backbone(instance)
         return self.cf.correlate(template, feats) if self.join == "cf" else cross_correlate(template, feats)
+
+    def tracking_response(self, template: Tensor, instance: Tensor) -> Tensor:
+        """The maps the release's tracker reads: ``join_out`` (before the adjust layer) for the CF, ``score`` (after
+        the adjust batch norm) for the baseline (``tracker.m``: ``p.id_score``)."""
+        raw = self.response(template, instance)
+        return raw if self.join == "cf" else self.adjust(raw)
 
     def forward(self, exemplar: Tensor, instance: Tensor) -> Tensor:
         """Calibrated scores (logits) for training with the logistic loss."""

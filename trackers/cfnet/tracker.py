@@ -1,62 +1,66 @@
-"""The CFNet trackers: CFNet-conv1/conv2/conv5, Baseline-conv5 and Baseline+CF-conv3, each with its own parameters.
+"""The CFNet trackers with the authors' networks and tracking settings: CFNet-conv1/conv2, Baseline+CF-conv3 (colour,
+switching to the grey network on grey sequences as the release does), their grey-input versions, and the
+trainable-only CFNet-conv5 and Baseline-conv5.
 
-    evalkit train --tracker cfnet-conv2 --data demo --out runs/c2 --max-minutes 5
-    evalkit run --trackers cfnet-conv2 --param cfnet-conv2.weights=runs/c2/final.pth --suite otb100 --data-root DATA
-    evalkit run --trackers cfnet-conv2 --param cfnet-conv2.random_init=true ...      # the same network, untrained
+    EVALKIT_WEIGHTS=../shared/weights evalkit run --trackers cfnet-conv1,cfnet,baseline-cf-conv3 --suite otb100 ...
+    evalkit run --trackers cfnet-conv2-gray ...                        # always the grey network (frames -> rgb2gray)
+    evalkit run --trackers cfnet-conv2 --param cfnet-conv2.weights=runs/c2/final.pth ...   # an evalkit-trained net
+    evalkit run --trackers cfnet-conv2 --param cfnet-conv2.random_init=true ...            # the untrained network
 
-The tracking loop of the release (``tracker.m``, ``tracker_step.m``): the exemplar region is the target with context
-(``s_z = sqrt((w + p)(h + p))``, p = (w + h) / 2), padded with the first frame's mean colour; every frame crops
-``num_scales`` search regions around the last position, computes each response map (33x33, stride 4), upsamples it
-x8 (bicubic), penalises the non-central scales, takes the best scale, normalises that map, mixes it with a Hann window
-(``window_influence``), and moves the target by the peak's offset from the centre. Scale changes are damped by
-``scale_lr``; the template is a running average (``template_lr``) of templates computed at each new position.
+Networks: the catalog files ``cfnet/cfnet-conv2_e80.mat`` etc. (MatConvNet DagNN, read as data by
+:mod:`trackers.cfnet.matconvnet`), found through ``$EVALKIT_WEIGHTS`` or the cache (``evalkit weights fetch``);
+``weights=PATH`` takes an explicit ``.mat`` or an ``evalkit train`` state dict (``.pth``). ``gray_net`` decides which
+network sees a sequence: ``auto`` (the release: the grey network when the first frame is greyscale, i.e. its three
+channels are equal, else the colour one), ``never`` or ``always`` (the ``*-gray`` trackers; colour frames are then
+converted with MATLAB's ``rgb2gray``). With an explicit ``weights`` and no ``weights_gray`` there is one network.
 
-Crop regions: CF variants crop exemplar and search regions of the same size (both 255 px). Here that region is
-``s_z x 255/127``, the context the networks are trained with (the release's curated 255-px crops), so training and
-tracking see targets at the same scale; ``region_scale`` changes it (``1.0`` is the literal ``s_x = s_z`` of
-``tracker.m``). The baseline crops 127-px exemplars of ``s_z`` and 255-px search regions of ``s_z x 255/127``.
+The tracking loop is the release's (``tracker.m``, ``tracker_step.m``, ``make_scale_pyramid.m``,
+``get_subwindow_tracking.m`` of bertinetto/cfnet), including its details: 1-based centres ``x + w/2``; exemplar and
+search regions of the same side for the CF variants (``s_x = 255/255 s_z``, an area four times the target's, as the
+paper says; the baseline's exemplar is 127 px of ``s_z`` and its search region ``255/127 s_z``); crops cut by the
+two-stage scale pyramid with MATLAB rounding and bicubic ``imresize`` on float frames
+(:mod:`trackers.cfnet.release_ops`); the exemplar also cut through the pyramid (its middle scale); the raw CF
+response (``join_out``, before the adjust layer) upsampled x8 with MATLAB's bicubic; the scale penalty on the
+non-central peaks; the best map shifted to zero, normalised and mixed with a normalised Hann window
+(``window_influence``); the first maximum in column-major order; displacement ``(peak - (264 + 1)/2) 4 / 8 s_x /
+255``; ``s_x``, ``s_z`` and the target size damped by ``scale_lr`` and clamped to [0.2, 5] times their first value;
+the cropped CF template averaged with rate ``template_lr`` (a new exemplar cut at the new position and the old
+``s_z``).
 
-Per-variant parameters (scale step / penalty / scale lr / window influence / template lr) are the release's
+Per-variant settings (scale step / penalty / scale lr / window influence / template lr) are the release's
 ``run_*_evaluation.m`` values: conv1 1.0355 / 0.9825 / 0.70 / 0.2375 / 0.0058; conv2 1.0575 / 0.978 / 0.52 / 0.2625 /
 0.005; Baseline+CF-conv3 1.034 / 0.982 / 0.66 / 0.27 / 0.008; Baseline-conv5 1.047 / 0.9825 / 0.68 / 0.175 / 0.0102.
 CFNet-conv5 has no released evaluation script: it uses ``tracker.m``'s defaults (1.04 / 0.97 / 0.59 / 0.25 / 0.01).
-
-Weights: the authors' CFNet networks are MatConvNet DAG files, not in evalkit's catalog; train them with
-``evalkit train`` and pass ``weights=PATH``, or ``random_init=true`` (seed ``init_seed``) for the untrained network
-initialised as training starts it (the baseline a trained network is compared with; also for speed measurements).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import cv2
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
 from evalkit.harness import pick_device
 from evalkit.tracker import Prediction, Tracker
-from trackers.common.crops import (
-    box_to_center,
-    center_to_box,
-    context_size,
-    crop_and_resize,
-    crop_pyramid,
-    mean_colour,
-    scale_factors,
-)
+from trackers.cfnet.release_ops import as_grey, imresize, is_grey, scale_pyramid
+from trackers.common.crops import context_size, scale_factors
 from trackers.common.windows import cosine_window
 from trackers.weights import WeightsError, resolve_weights, sha256_of
+
+GRAY_NET_CHOICES = ("auto", "never", "always")
 
 
 @dataclass(frozen=True)
 class CFNetParams:
-    """Tracking parameters of a CFNet variant (defaults here: CFNet-conv2)."""
+    """Tracking parameters of a CFNet variant (defaults here: CFNet-conv2, from run_cfnet2_evaluation.m)."""
 
-    weights: str | None = None  # a trained state dict (evalkit train's final.pth)
+    weights: str | None = None  # explicit network: the authors' .mat or an evalkit-trained state dict (.pth)
+    weights_gray: str | None = None  # explicit grey-input network for grey sequences (gray_net auto/always)
+    gray_net: str = "auto"  # auto: grey network on grey sequences (the release); never; always (the *-gray trackers)
     random_init: bool = False  # the untrained network, initialised as training starts it (seeded by init_seed)
     init_seed: int = 0
     num_scales: int = 3
@@ -67,10 +71,10 @@ class CFNetParams:
     template_lr: float = 0.005
     response_up: int = 8
     context: float = 0.5
-    region_scale: float = 255 / 127  # CF variants: crop side = s_z x region_scale (see the module docstring)
+    region_scale: float = 255 / 127  # CF variants: exemplar and search regions of s_z x this (see the module doc)
     min_scale_factor: float = 0.2
     max_scale_factor: float = 5.0
-    lam: float = 10.0
+    lam: float = 10.0  # CF block of trained / untrained networks (a .mat file brings its own)
     sigma_px: float = 8.0
     margin: int = 16
 
@@ -99,7 +103,7 @@ class CFNetConv5Params(CFNetParams):
 
 @dataclass(frozen=True)
 class BaselineConv5Params(CFNetParams):
-    """Baseline-conv5 (run_baseline5_evaluation.m values in TRACKERS.md)."""
+    """Baseline-conv5 (run_baseline5_evaluation.m)."""
 
     scale_step: float = 1.047
     scale_penalty: float = 0.9825
@@ -119,8 +123,29 @@ class BaselineCFConv3Params(CFNetParams):
     template_lr: float = 0.008
 
 
+@dataclass(frozen=True)
+class CFNetConv1GrayParams(CFNetConv1Params):
+    """CFNet-conv1, grey-input network on every sequence."""
+
+    gray_net: str = "always"
+
+
+@dataclass(frozen=True)
+class CFNetConv2GrayParams(CFNetParams):
+    """CFNet-conv2, grey-input network on every sequence."""
+
+    gray_net: str = "always"
+
+
+@dataclass(frozen=True)
+class BaselineCFConv3GrayParams(BaselineCFConv3Params):
+    """Baseline+CF-conv3, grey-input network on every sequence."""
+
+    gray_net: str = "always"
+
+
 class CFNetTracker(Tracker):
-    """SiamFC-style tracking with a CFNet network (see the module docstring)."""
+    """The release's CFNet tracking loop (see the module docstring)."""
 
     name = "cfnet-conv2"
     deterministic = True
@@ -128,119 +153,186 @@ class CFNetTracker(Tracker):
     Params: ClassVar[type] = CFNetParams
     variant: ClassVar[str] = "cfnet-conv2"
     join: ClassVar[str] = "cf"
+    catalog: ClassVar[str | None] = "cfnet-conv2"  # the authors' colour network in trackers.weights.CATALOG
+    catalog_gray: ClassVar[str | None] = "cfnet-conv2-gray"  # ... and their grey-input network
+
+    def __init__(self, params: object | None = None, **overrides: object) -> None:
+        super().__init__(params, **overrides)
+        if self.params.gray_net not in GRAY_NET_CHOICES:
+            raise WeightsError(f"{self.name}: gray_net must be one of {', '.join(GRAY_NET_CHOICES)}, "
+                               f"got {self.params.gray_net!r}")
 
     def _init_seed(self) -> int | None:
         if not self.params.random_init:
             return None
-        if self.params.weights is not None:
+        if self.params.weights is not None or self.params.weights_gray is not None:
             raise WeightsError(f"{self.name}: give either weights or random_init, not both")
         return self.params.init_seed
 
+    def _resolve(self, catalog: str | None, explicit: str | None, what: str) -> Path:
+        if explicit is not None:
+            return resolve_weights(catalog or self.name, explicit)
+        if catalog is None:
+            from trackers.weights import TRAIN_ONLY
+
+            how = (TRAIN_ONLY[self.name].how if self.name in TRAIN_ONLY else
+                   f"must be trained: evalkit train --tracker {self.name} --data DATA --out DIR, then "
+                   f"--param {self.name}.weights=DIR/final.pth (or --param {self.name}.random_init=true)")
+            raise WeightsError(f"{self.name}: the authors' {what} network was never published (only CFNet-conv1, "
+                               f"CFNet-conv2 and Baseline+CF-conv3 are); {self.name} is trainable only and {how}")
+        return resolve_weights(catalog)
+
+    def weight_paths(self) -> dict[str, Path]:
+        """The network file of each input kind this tracker may use: ``colour`` and/or ``grey``."""
+        p = self.params
+        colour = lambda: self._resolve(self.catalog, p.weights, "colour")  # noqa: E731 - resolved lazily
+        grey = lambda: self._resolve(self.catalog_gray, p.weights_gray, "grey-input")  # noqa: E731
+        if p.gray_net == "always":
+            if p.weights is not None and p.weights_gray is None:
+                return {"grey": colour()}  # one explicit network, given for grey input
+            return {"grey": grey()}
+        if p.gray_net == "never" or (p.weights is not None and p.weights_gray is None):
+            return {"colour": colour()}
+        return {"colour": colour(), "grey": grey()}
+
     def weights_path(self) -> Path:
-        """The trained weight file (an explicit path; CFNet has no catalog entry)."""
-        if self.params.weights is None:
-            raise WeightsError(f"{self.name}: no weights given. The authors' CFNet networks are MatConvNet files "
-                               f"evalkit does not load; train one (evalkit train --tracker {self.name} --data ... "
-                               f"--out DIR) and pass --param {self.name}.weights=DIR/final.pth, or use "
-                               f"--param {self.name}.random_init=true for the untrained network")
-        return resolve_weights(self.name, self.params.weights)
+        """The (first) network file; see :meth:`weight_paths`."""
+        return next(iter(self.weight_paths().values()))
 
     def weights_sha256(self) -> str | None:
-        """sha256 of the weight file; for ``random_init`` a digest of the seed (it fixes the weights)."""
+        """sha256 of the network file (the colour one when both are used; with an explicit grey file, the sha256 of
+        both digests); for ``random_init`` a digest of the seed (it fixes the weights)."""
         seed = self._init_seed()
         if seed is not None:
-            import hashlib
-
             return hashlib.sha256(f"{self.variant}:init:{seed}".encode()).hexdigest()
         if not hasattr(self, "_sha"):
-            self._sha = sha256_of(self.weights_path())
+            digests = [sha256_of(path) for path in self.weight_paths().values()]
+            # A catalog grey file is pinned by the catalog's sha256 (resolve_weights refuses any other), so the
+            # colour file's digest identifies the pair; an explicit grey file joins the digest.
+            pinned = len(digests) == 1 or self.params.weights_gray is None
+            self._sha = digests[0] if pinned else hashlib.sha256("+".join(digests).encode()).hexdigest()
         return self._sha
 
-    def load(self, device: str | None = None) -> None:
-        """Build the network, load trained branch weights (strict) or seed a random one, move it to ``device``."""
-        from trackers.cfnet.network import INSTANCE_SIZE, CFNetModel
+    def _network(self, path: Path) -> torch.nn.Module:
+        """A network from a DagNN .mat (the authors') or an evalkit state dict (.pth), strictly checked."""
+        from trackers.cfnet.network import CFNetModel
         from trackers.weights import load_into, load_state_dict
+
+        p = self.params
+        if path.suffix.lower() == ".mat":
+            if self.join != "cf":
+                raise WeightsError(f"{path}: {self.name} is a cross-correlation baseline; .mat networks are CFNets")
+            from trackers.cfnet.matconvnet import cfnet_from_dagnn, read_dagnn
+
+            return cfnet_from_dagnn(read_dagnn(path), self.variant)
+        net = CFNetModel(self.variant, join=self.join, lam=p.lam, sigma_px=p.sigma_px, margin=p.margin)
+        state = load_state_dict(path)
+        branch = {k: v for k, v in state.items() if k.startswith("backbone.")}
+        if not branch:
+            raise WeightsError(f"{path}: no 'backbone.*' keys; expected a CFNet state dict from evalkit train "
+                               "or the authors' .mat")
+        load_into(net.backbone, branch, path, strip_prefix="backbone.")
+        return net
+
+    def load(self, device: str | None = None) -> None:
+        """Build the network(s) (the authors' files, trained weights or a seeded random one) on ``device``."""
+        from trackers.cfnet.network import CFNetModel
 
         p = self.params
         self.device = torch.device(pick_device(device))
         seed = self._init_seed()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed or 0)
-            self.net = CFNetModel(self.variant, join=self.join, lam=p.lam, sigma_px=p.sigma_px, margin=p.margin)
-        if seed is None:
-            path = self.weights_path()
-            state = load_state_dict(path)
-            branch = {k: v for k, v in state.items() if k.startswith("backbone.")}
-            if not branch:
-                raise WeightsError(f"{path}: no 'backbone.*' keys; expected a CFNet state dict from evalkit train")
-            load_into(self.net.backbone, branch, path, strip_prefix="backbone.")
-        self.net.eval().to(self.device)
-        self.instance_size = INSTANCE_SIZE
+        if seed is not None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                nets = {"colour": CFNetModel(self.variant, join=self.join, lam=p.lam, sigma_px=p.sigma_px,
+                                             margin=p.margin)}
+        else:
+            nets = {kind: self._network(path) for kind, path in self.weight_paths().items()}
+            self.weights_sha256()
+        self.nets = {kind: net.eval().to(self.device) for kind, net in nets.items()}
+        self.net = next(iter(self.nets.values()))
         self.scales = scale_factors(p.num_scales, p.scale_step)
-        up = self._score_size() * p.response_up
+        with torch.no_grad():
+            z = torch.zeros(1, 3, self.net.exemplar_size, self.net.exemplar_size, device=self.device)
+            x = torch.zeros(1, 3, 255, 255, device=self.device)
+            score_size = int(self.net.tracking_response(self.net.template(z), x).shape[-1])
+        up = score_size * p.response_up
         hann = cosine_window(up)
         self.hann = hann / hann.sum()
 
-    def _score_size(self) -> int:
-        with torch.no_grad():
-            z = torch.zeros(1, 3, self.net.exemplar_size, self.net.exemplar_size, device=self.device)
-            x = torch.zeros(1, 3, self.instance_size, self.instance_size, device=self.device)
-            return int(self.net.response(self.net.template(z), x).shape[-1])
+    def _pick_network(self, frame: NDArray[np.uint8]) -> tuple[torch.nn.Module, bool]:
+        """(network, convert frames to grey) for a sequence starting with ``frame`` (tracker.m's net_gray rule)."""
+        if "grey" in self.nets and ("colour" not in self.nets or is_grey(frame)):
+            return self.nets["grey"], not is_grey(frame)
+        return self.nets["colour"], False
 
-    def _tensor(self, patches: NDArray[np.uint8]) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float()
+    def _image(self, frame: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return as_grey(frame) if self.to_grey else np.asarray(frame, dtype=np.float32)
 
-    def _exemplar_region(self) -> float:
-        return self.s_z * (self.params.region_scale if self.net.join == "cf" else 1.0)
+    def _tensor(self, patches: NDArray[np.float32]) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2)
 
-    def _template(self, frame: NDArray[np.uint8]) -> torch.Tensor:
-        z = crop_and_resize(frame, self.center, self._exemplar_region(), self.net.exemplar_size, padding=self.colour)
+    def _template(self, image: NDArray[np.float32]) -> torch.Tensor:
+        """The exemplar's template: the middle scale of a pyramid of ``s_z``, as tracker.m cuts it."""
+        middle = len(self.scales) // 2
+        z = scale_pyramid(image, self.pos, self.s_z * self.scales, self.net.exemplar_size, self.avg)[middle]
         return self.net.template(self._tensor(z[None]))
 
     @torch.no_grad()
     def initialize(self, frame: NDArray[np.uint8], box: NDArray[np.float64]) -> None:
-        """Compute the first template around ``box``."""
-        self.center, size = box_to_center(box)
-        self.size = np.maximum(size, 1.0)
-        self.colour = mean_colour(frame)
-        self.s_z = context_size(self.size, self.params.context)
-        self.s_x = self.s_z * self.params.region_scale
+        """Compute the first template around ``box`` (0-based x, y, w, h)."""
+        if not hasattr(self, "nets"):
+            raise WeightsError(f"{self.name}: load() was not called")
+        self.net, self.to_grey = self._pick_network(frame)
+        image = self._image(frame)
+        self.avg = image.reshape(-1, image.shape[2]).mean(axis=0, dtype=np.float64)
+        x, y, w, h = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
+        w, h = max(w, 1.0), max(h, 1.0)
+        self.pos = (y + 1 + h / 2, x + 1 + w / 2)  # 1-based (row, col), get_axis_aligned_BB
+        self.size = np.array([h, w])  # (rows, cols) as tracker.m keeps targetSize
         p = self.params
-        self.limits_z = (p.min_scale_factor * self.s_z, p.max_scale_factor * self.s_z)
+        # CF: exemplar and search regions of one side, s_z x region_scale; baseline: 127 px of s_z, 255 of 255/127 s_z
+        self.s_z = context_size((w, h), p.context) * (p.region_scale if self.net.join == "cf" else 1.0)
+        self.s_x = 255 / self.net.exemplar_size * self.s_z
         self.limits_x = (p.min_scale_factor * self.s_x, p.max_scale_factor * self.s_x)
-        self.template = self._template(frame)
+        self.limits_z = (p.min_scale_factor * self.s_z, p.max_scale_factor * self.s_z)
+        self.template = self._template(image)
 
     @torch.no_grad()
     def update(self, frame: NDArray[np.uint8]) -> Prediction:
-        """Search the scale pyramid, move, update scale and the running-average template."""
+        """Search the scale pyramid, move, then update scale, template and size (tracker.m's order)."""
         p = self.params
-        regions = self.s_x * self.scales
-        x = crop_pyramid(frame, self.center, regions, self.instance_size, padding=self.colour)
-        maps = self.net.response(self.template, self._tensor(x))[:, 0].float().cpu().numpy()
+        image = self._image(frame)
+        crops = scale_pyramid(image, self.pos, self.s_x * self.scales, 255, self.avg)
+        maps = self.net.tracking_response(self.template, self._tensor(crops))[:, 0].double().cpu().numpy()
         centre = len(self.scales) // 2
         best, best_peak, best_map = centre, -np.inf, None
         for s, m in enumerate(maps):
-            up = cv2.resize(m, None, fx=p.response_up, fy=p.response_up, interpolation=cv2.INTER_CUBIC)
-            peak = float(up.max()) * (1.0 if s == centre else p.scale_penalty)
+            up = imresize(m, p.response_up).astype(np.float64)
+            peak = float((up * (1.0 if s == centre else p.scale_penalty)).max())
             if peak > best_peak:
                 best, best_peak, best_map = s, peak, up
-        assert best_map is not None
+        if best_map is None:  # every map NaN: stay, as avoid_empty_position does
+            best_map = np.zeros_like(self.hann)
         resp = best_map - best_map.min()
         total = resp.sum()
         resp = resp / total if total > 0 else np.full_like(resp, 1.0 / resp.size)
         resp = (1 - p.window_influence) * resp + p.window_influence * self.hann
-        r, c = np.unravel_index(int(np.argmax(resp)), resp.shape)
-        half = (resp.shape[0] - 1) / 2
-        disp = np.array([c - half, r - half]) * 4 / p.response_up * self.s_x / self.instance_size
-        self.center = self.center + disp
-        scale = self.scales[best]
+        c, r = np.unravel_index(int(np.argmax(resp.T)), resp.T.shape)  # MATLAB find(): first in column-major order
+        half = (resp.shape[0] + 1) / 2
+        stride = 4
+        disp = (np.array([r + 1, c + 1]) - half) * stride / p.response_up * self.s_x / 255
+        scale = float(self.scales[best])
         self.s_x = float(np.clip((1 - p.scale_lr) * self.s_x + p.scale_lr * self.s_x * scale, *self.limits_x))
+        self.pos = (self.pos[0] + float(disp[0]), self.pos[1] + float(disp[1]))
         if p.template_lr > 0:
-            new = self._template(frame)
+            new = self._template(image)
             self.template = (1 - p.template_lr) * self.template + p.template_lr * new
             self.s_z = float(np.clip((1 - p.scale_lr) * self.s_z + p.scale_lr * self.s_z * scale, *self.limits_z))
         self.size = (1 - p.scale_lr) * self.size + p.scale_lr * self.size * scale
-        return Prediction(center_to_box(self.center, self.size), score=float(best_peak))
+        h, w = self.size
+        box = np.array([self.pos[1] - w / 2 - 1, self.pos[0] - h / 2 - 1, w, h])
+        return Prediction(box, score=float(best_peak))
 
 
 class CFNetConv1(CFNetTracker):
@@ -249,6 +341,8 @@ class CFNetConv1(CFNetTracker):
     name = "cfnet-conv1"
     variant = "cfnet-conv1"
     Params = CFNetConv1Params
+    catalog = "cfnet-conv1"
+    catalog_gray = "cfnet-conv1-gray"
 
 
 class CFNetConv2(CFNetTracker):
@@ -260,20 +354,24 @@ class CFNetConv2(CFNetTracker):
 
 
 class CFNetConv5(CFNetTracker):
-    """CFNet-conv5: five conv layers and the CF."""
+    """CFNet-conv5: five conv layers and the CF (trainable only: the authors' file was never published)."""
 
     name = "cfnet-conv5"
     variant = "cfnet-conv5"
     Params = CFNetConv5Params
+    catalog = None
+    catalog_gray = None
 
 
 class BaselineConv5(CFNetTracker):
-    """Baseline-conv5: the Siamese baseline (stride 4, 32 channels), plain cross-correlation."""
+    """Baseline-conv5: the Siamese baseline (stride 4, 32 channels), plain cross-correlation (trainable only)."""
 
     name = "baseline-conv5"
     variant = "baseline-conv5"
     join = "xcorr"
     Params = BaselineConv5Params
+    catalog = None
+    catalog_gray = None
 
 
 class BaselineCFConv3(CFNetTracker):
@@ -283,3 +381,26 @@ class BaselineCFConv3(CFNetTracker):
     variant = "baseline-conv3"
     join = "cf"
     Params = BaselineCFConv3Params
+    catalog = "baseline-cf-conv3"
+    catalog_gray = "baseline-cf-conv3-gray"
+
+
+class CFNetConv1Gray(CFNetConv1):
+    """CFNet-conv1 with the authors' grey-input network (frames converted to grey)."""
+
+    name = "cfnet-conv1-gray"
+    Params = CFNetConv1GrayParams
+
+
+class CFNetConv2Gray(CFNetConv2):
+    """CFNet-conv2 with the authors' grey-input network (frames converted to grey)."""
+
+    name = "cfnet-conv2-gray"
+    Params = CFNetConv2GrayParams
+
+
+class BaselineCFConv3Gray(BaselineCFConv3):
+    """Baseline+CF-conv3 with the authors' grey-input network (frames converted to grey)."""
+
+    name = "baseline-cf-conv3-gray"
+    Params = BaselineCFConv3GrayParams
