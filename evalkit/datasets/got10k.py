@@ -3,6 +3,12 @@
 ``<root>/val/list.txt`` (or ``<root>/list.txt`` when ``root`` is the split folder), ``<seq>/groundtruth.txt``,
 ``absence.label`` and ``<seq>/NNNNNNNN.jpg``. The test split publishes only the first box of each sequence:
 it loads for running trackers, and scoring it is refused (its ground truth is withheld by the evaluation server).
+
+For GOT-10k's own AO / SR (:mod:`evalkit.scoring.got10k`) the validation split's two further files are read as
+got10k-toolkit reads them (got10k/datasets/got10k.py ``_fetch_meta``, got10k/experiments/got10k.py ``report``):
+``cover.label`` (0..8, one per frame; frames with 0 are left out of AO / SR) becomes the per-frame tag
+``VISIBLE_TAG`` (cover > 0), and ``meta_info.ini``'s ``resolution: (W, H)`` becomes ``image_size``, the bound both
+boxes are clipped to before the IoU. ``target_visible`` stays ``not absence.label`` for the OPE profiles.
 """
 
 from __future__ import annotations
@@ -10,9 +16,42 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite, per_sequence, read_box_file
 from evalkit.errors import EvalkitError, InputFileError
+
+VISIBLE_TAG = "visible"  # Sequence.tags key: cover.label > 0, the frames got10k's report scores
+
+
+def read_labels(path: Path, n_frames: int) -> NDArray[np.int64]:
+    """One integer label per frame (``absence.label``, ``cover.label``); errors name the file and line."""
+    values = []
+    for line_no, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            values.append(int(float(line.strip())))
+        except ValueError:
+            raise InputFileError(path, line_no, f"expected one integer label, got {line.strip()!r}") from None
+    if len(values) != n_frames:
+        raise InputFileError(path, None, f"has {len(values)} labels, expected {n_frames} (one per frame)")
+    return np.array(values, dtype=np.int64)
+
+
+def read_resolution(meta_file: Path) -> tuple[int, int] | None:
+    """``resolution: (W, H)`` of a ``meta_info.ini`` (a header line, then ``key: value`` lines); None without one."""
+    for line_no, line in enumerate(meta_file.read_text().splitlines(), 1):
+        key, sep, value = line.partition(": ")
+        if sep and key.strip() == "resolution":
+            parts = value.strip().strip("()[]").split(",")
+            try:
+                width, height = (int(float(v)) for v in parts)
+            except ValueError:
+                raise InputFileError(meta_file, line_no, f"resolution should be (W, H), got {value.strip()!r}") \
+                    from None
+            return width, height
+    return None
 
 
 def load_got10k(suite: str, root: Path) -> Suite:
@@ -41,14 +80,14 @@ def load_got10k(suite: str, root: Path) -> Suite:
             visible = None
             absence = folder / "absence.label"
             if absence.is_file() and split != "test":
-                try:
-                    flags = np.array([int(v) for v in absence.read_text().split()], dtype=bool)
-                except ValueError:
-                    raise InputFileError(absence, None, "expected one 0/1 flag per line") from None
-                if len(flags) != len(gt):
-                    raise InputFileError(absence, None, f"has {len(flags)} flags, expected {len(gt)} (one per frame)")
-                visible = ~flags
-            sequences.append(Sequence(name, gt, frames, target_visible=visible))
+                visible = read_labels(absence, len(gt)) == 0
+            tags = {}
+            cover = folder / "cover.label"
+            if cover.is_file() and split != "test":
+                tags[VISIBLE_TAG] = read_labels(cover, len(gt)) > 0
+            meta = folder / "meta_info.ini"
+            size = read_resolution(meta) if meta.is_file() and split != "test" else None
+            sequences.append(Sequence(name, gt, frames, target_visible=visible, tags=tags, image_size=size))
     withheld = ("the GOT-10k test split publishes only each sequence's first box; its results are scored by the "
                 "GOT-10k evaluation server") if split == "test" else ""
     return Suite(suite, sequences, names, family="got10k", source=str(split_dir), withheld=withheld)

@@ -7,7 +7,8 @@
 A folder is told apart by what it holds, in this order: a ``run.json`` (an evalkit store folder,
 :func:`evalkit.store.read_store_set`), a ``baseline/`` folder of ``<seq>_NNN.txt`` files (VOT,
 :mod:`evalkit.results.vot`), ``<seq>_<tracker>.mat`` files (OTB toolkit, :mod:`evalkit.results.otb_mat`), ``<seq>.txt``
-files (got10k / pysot, :mod:`evalkit.results.text`); a folder with none of these is looked into, three levels deep.
+files (got10k / pysot, :mod:`evalkit.results.text`), ``<seq>/<seq>_NNN.txt`` folders (got10k's GOT-10k layout,
+:mod:`evalkit.results.got10k`); a folder with none of these is looked into, three levels deep.
 Problems in one file (wrong row count, non-numeric field, a corners-format first line) are collected with file and
 line in ``ResultSet.problems``; the rest of the set is still scored.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from evalkit.datasets.base import package_data
 from evalkit.errors import EvalkitError
+from evalkit.results.got10k import is_got10k_tracker_dir, read_got10k_set
 from evalkit.results.model import ResultSet
 from evalkit.results.otb_mat import read_mat_folder
 from evalkit.results.text import TIMES_FOLDER, has_box_files, read_text_set
@@ -56,6 +58,8 @@ def _scan(folder: Path, depth: int, protocol: str | None, skipped: list[Path]) -
         return mats
     if has_box_files(folder):
         return [read_text_set(folder, folder.name)]
+    if is_got10k_tracker_dir(folder):  # <tracker>/<seq>/<seq>_001.txt: not one tracker per sequence folder
+        return [read_got10k_set(folder)]
     if depth == 0:
         return []
     return [rs for d in sorted(folder.iterdir()) if d.is_dir() and d.name != TIMES_FOLDER  # got10k's times: no tracker
