@@ -10,6 +10,7 @@ frame is known in advance.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -223,3 +224,25 @@ def test_one_store_two_protocols(vot_root: Path, tmp_path: Path, monkeypatch: py
                  "--out", str(tmp_path / "r.pdf")]) == 2
     err = capsys.readouterr().err
     assert "several protocols (vot-multistart, vot-supervised)" in err and "vot-supervised" in err
+
+
+def test_multistart_report_section(vot_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`evalkit report` on stored multistart runs gives them their own section through the scorer registry: the
+    A / R / EAO table with the tracker's numbers, the same as `evalkit score --protocol vot-multistart`."""
+    pypdf = pytest.importorskip("pypdf")
+    monkeypatch.chdir(tmp_path)
+    module = tmp_path / "stuck.py"
+    module.write_text(STUCK_TRACKER)
+    res = str(tmp_path / "res")
+    rc, obj = _run(["--tracker-module", f"{module}:Stuck", "--suite", "vot2018", "--data-root", str(vot_root),
+                    "--sequences", "ants1", "--protocol", "vot-multistart", "--results-dir", res], capsys)
+    assert rc == 0
+    scores = obj["runs"][0]["trackers"]["stuck"]
+    out = tmp_path / "ms.pdf"
+    assert main(["report", "--data-root", f"vot2018={vot_root}", "--results", res, "--sequences", "ants1",
+                 "--bootstrap", "0", "--out", str(out), "--no-progress"]) == 0
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(out).pages)
+    assert "VOT2018 — VOT multistart" in text and "VOT2020 rules" in text
+    values = r"\s+".join(f"{scores[k]:.3f}" for k in ("eao", "accuracy", "robustness"))
+    assert re.search(rf"stuck\s+{values}", text), text

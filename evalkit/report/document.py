@@ -150,7 +150,7 @@ def sequence_tables(report: Any, chunk: int = 10) -> list[TableBlock]:
                 values = [by.get((seq, n)) for n in names[start:start + chunk]]
                 best, _ = best_rows(values, first.higher_is_better)
                 marks.update({(r, part.columns[c + 1]): "best" for c in best})
-        caption = f"{report.suite.upper()} {report.protocol.upper()}: per sequence"
+        caption = f"{report.suite.upper()} {report.protocol_name}: per sequence"
         if len(names) > chunk:
             caption += f" (trackers {start + 1}-{start + part.shape[1] - 1} of {len(names)})"
         out.append(_block(part, marks, [], caption, small=True))
@@ -253,7 +253,7 @@ def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], table
     what = [("Trackers", ", ".join(trackers)),
             ("Suites", "; ".join(dict.fromkeys(_suite_line(r) for r in reports))
              or "none (tables only)"),
-            ("Protocols", ", ".join(dict.fromkeys(r.protocol for r in reports)) or "-"),
+            ("Protocols", ", ".join(dict.fromkeys(r.protocol_name for r in reports)) or "-"),
             ("Settings", "; ".join(dict.fromkeys(", ".join(r.settings()) for r in reports)) or "-")]
     if resamples is not None:
         what.append(("Statistics", f"{resamples} bootstrap resamples over sequences, seed {seed}"
@@ -283,7 +283,7 @@ def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], table
 
     for r in reports:
         blocks.append(PageBreak())
-        blocks.append(Heading(f"{r.suite.upper()} — {r.protocol.upper()}" + (" (partial)" if r.partial else "")))
+        blocks.append(Heading(f"{r.suite.upper()} — {r.protocol_name}" + (" (partial)" if r.partial else "")))
         blocks.append(score_table(r))
         tick("figures")
         blocks.extend(_figures(r, attribute_names))

@@ -81,7 +81,7 @@ def colour_index(report: Any) -> dict[str, int]:
 
 def _title(report: Any, what: str) -> str:
     partial = " (partial)" if report.partial else ""
-    return f"{what} plots of {report.protocol.upper()} on {report.suite.upper()}{partial}"
+    return f"{what} plots of {report.protocol_name} on {report.suite.upper()}{partial}"
 
 
 def success_plot(report: Any) -> str:

@@ -53,7 +53,7 @@ VOT_COLUMNS = (
            description="failures per sequence, averaged over repetitions (VOT2016-2018); lower is better"),
     Column("failures", "Failures", decimals=1, higher_is_better=False, kind="count",
            description="failures summed over sequences (mean over repetitions)"),
-    Column("failures_per_100", "Fail/100 fr", higher_is_better=False,
+    Column("failures_per_100", "Failures / 100 frames", higher_is_better=False,
            description="failures per 100 frames, as pysot prints it"),
     Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
     Column("n_frames", "Frames", higher_is_better=None, kind="int"),
@@ -112,7 +112,7 @@ class VotReport(Report):
     def notes(self) -> list[str]:
         """What robustness and failures per 100 frames mean here."""
         return [*super().notes(), "Robustness: failures per sequence, averaged over repetitions (VOT2016-2018); "
-                                  "Fail/100 fr: failures per 100 frames as pysot prints it."]
+                                  "failures per 100 frames as pysot prints them."]
 
 
 def default_interval(suite: str) -> tuple[int, int]:
