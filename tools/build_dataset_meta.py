@@ -103,11 +103,29 @@ def build_tc128(shared: Path) -> None:
     })
 
 
+# The LaSOT toolkit's 14 attributes, in the column order of its annos/att/<seq>.txt files
+# (run_tracker_performance_evaluation.m: att_name / att_fig_name).
+LASOT_ATTRIBUTES = {
+    "IV": "illumination variation", "POC": "partial occlusion", "DEF": "deformation", "MB": "motion blur",
+    "CM": "camera motion", "ROT": "rotation", "BC": "background clutter", "VC": "viewpoint change",
+    "SV": "scale variation", "FOC": "full occlusion", "FM": "fast motion", "OV": "out-of-view",
+    "LR": "low resolution", "ARC": "aspect ratio change",
+}
+
+
 def build_lasot(shared: Path) -> None:
-    """LaSOT train/test split lists."""
+    """LaSOT train/test split lists, the toolkit's attribute columns and the suite's default profile."""
     splits = json.loads((shared / "data/lasot/lasot_splits.json").read_text())
+    testing = (shared / "data/lasot/lasot_toolkit/sequence_evaluation_config/testing_set.txt").read_text().split()
+    if testing != splits["test"]:
+        raise SystemExit("lasot_splits.json's test list differs from the LaSOT toolkit's testing_set.txt")
     _write("lasot.json", {"format_version": 1,
-                          "about": "LaSOT (Fan et al., CVPR 2019) protocol II split: 1120 train / 280 test sequences.",
+                          "about": "LaSOT (Fan et al., CVPR 2019) protocol II split: 1120 train / 280 test sequences. "
+                                   "attributes: the LaSOT toolkit's 14 attribute columns (annos/att/<seq>.txt), in "
+                                   "order. default_profile: the profile `evalkit score --suite lasot` uses when "
+                                   "--profile is not given (the LaSOT toolkit's own rules).",
+                          "default_profile": "lasot-toolkit",
+                          "attributes": LASOT_ATTRIBUTES,
                           "splits": splits})
 
 
