@@ -17,12 +17,16 @@ present: a silent skip there would hide a broken set-up.
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
+import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -73,3 +77,77 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# -- builders and readers shared by several test modules ------------------------------------------------------------
+PAPER_INCONSISTENT = {("CFNet-conv5", "otb2013")}
+
+
+def parse_markdown_table(text: str, heading: str) -> list[list[str]]:
+    """Rows (cells as strings) of the first Markdown table after a line starting with ``heading``."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(heading))
+    rows: list[list[str]] = []
+    for ln in lines[start + 1:]:
+        if ln.startswith("|"):
+            cells = [c.strip() for c in ln.strip().strip("|").split("|")]
+            if not all(re.fullmatch(r"-+", c) for c in cells):
+                rows.append(cells)
+        elif rows:
+            break
+    return rows[1:]  # drop the header row
+
+
+@cache
+def cfnet_table1(shared: Path) -> dict[str, list[str]]:
+    """T1 of TABLES.md: tracker -> row cells (Method, fps, 2013 OPE IoU, prec., 2013 TRE ..., OTB-100 TRE prec.)."""
+    rows = parse_markdown_table((shared / "reference" / "TABLES.md").read_text(), "## T1.")
+    return {r[0]: r for r in rows}
+
+
+RELEASE = ("data", "results", "otb100_cfnet_release")  # the CFNet release under the shared folder
+
+
+def write_store_folder(folder: Path, tracker: str, seqs: dict[str, np.ndarray], seconds: float, device: str = "cuda",
+           shift: float = 0.0, params: dict[str, object] | None = None) -> Path:
+    """A minimal evalkit store folder: run.json and <Seq>/ope.{txt,time.txt,json} per sequence."""
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"tracker": tracker, "device": device, "protocol": "ope",
+                                                 "weights_sha256": "ab" * 32,
+                                                 "params": params or {"scale_step": 1.0375}}))
+    for name, gt in seqs.items():
+        d = folder / name
+        d.mkdir()
+        boxes = gt.copy()
+        boxes[1:, 0] += shift
+        np.savetxt(d / "ope.txt", boxes, fmt="%.4f", delimiter=",")
+        np.savetxt(d / "ope.time.txt", np.full(len(gt), seconds), fmt="%.6f")
+        (d / "ope.json").write_text(json.dumps({"sequence": name, "label": "ope", "status": "ok",
+                                                "start_frame": 1, "format": "boxes"}))
+    return folder
+
+
+def write_vot_layout(root: Path) -> None:
+    """ants1: polygons plus one rectangle line, 3 JPEG frames 64 x 48 in color/, tags; bag: no frames, a
+    vot-toolkit 'sequence' file with the size; list.txt."""
+    cv2 = require_module("cv2")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "list.txt").write_text("ants1\nbag\n")
+    ants = root / "ants1"
+    (ants / "color").mkdir(parents=True)
+    for i in range(1, 4):
+        cv2.imwrite(str(ants / "color" / f"{i:08d}.jpg"), np.zeros((48, 64, 3), np.uint8))
+    (ants / "groundtruth.txt").write_text("10,10,30,10,30,20,10,20\n11,10,31,10,31,20,11,20\n12,10,20,10\n")
+    (ants / "occlusion.tag").write_text("0\n1\n1\n")
+    (ants / "camera_motion.label").write_text("1\n")  # shorter than the sequence: padded with 0
+    bag = root / "bag"
+    bag.mkdir()
+    (bag / "groundtruth.txt").write_text("1,2,3,4\n2,3,4,5\n")
+    (bag / "sequence").write_text("name=bag\nwidth=320\nheight=240\nfps=30\n")
+
+
+def write_run(path: Path, lines: list[str]) -> Path:
+    """Write a VOT result file, one line per frame."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path

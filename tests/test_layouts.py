@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_reproduce_ope import PAPER_INCONSISTENT, cfnet_table1, parse_markdown_table
+from conftest import PAPER_INCONSISTENT, RELEASE, cfnet_table1, parse_markdown_table, write_store_folder
 
 from evalkit.cli import main
 from evalkit.errors import EvalkitError
@@ -34,7 +34,6 @@ from evalkit.paper_tables.model import assign_marks
 from evalkit.registry import LAYOUTS
 from evalkit.results import load_result_sets
 
-RELEASE = ("data", "results", "otb100_cfnet_release")
 T1_KEYS = ["fps"] + [f"{s}/{p}/{m}" for s in ("otb2013", "otb50", "otb100") for p in ("ope", "tre")
                      for m in ("iou", "prec")]
 
@@ -165,25 +164,6 @@ def test_vot2018_layout_red_blue(shared_dir: Path, capsys: pytest.CaptureFixture
     assert r"\usepackage{xcolor}" in out
 
 
-def _store(folder: Path, tracker: str, seqs: dict[str, np.ndarray], seconds: float, device: str = "cuda",
-           shift: float = 0.0, params: dict[str, object] | None = None) -> Path:
-    """A minimal evalkit store folder: run.json and <Seq>/ope.{txt,time.txt,json} per sequence."""
-    folder.mkdir(parents=True)
-    (folder / "run.json").write_text(json.dumps({"tracker": tracker, "device": device, "protocol": "ope",
-                                                 "weights_sha256": "ab" * 32,
-                                                 "params": params or {"scale_step": 1.0375}}))
-    for name, gt in seqs.items():
-        d = folder / name
-        d.mkdir()
-        boxes = gt.copy()
-        boxes[1:, 0] += shift
-        np.savetxt(d / "ope.txt", boxes, fmt="%.4f", delimiter=",")
-        np.savetxt(d / "ope.time.txt", np.full(len(gt), seconds), fmt="%.6f")
-        (d / "ope.json").write_text(json.dumps({"sequence": name, "label": "ope", "status": "ok",
-                                                "start_frame": 1, "format": "boxes"}))
-    return folder
-
-
 @pytest.fixture(scope="module")
 def two_sequences(shared_dir: Path) -> dict[str, np.ndarray]:
     from evalkit.datasets import load_suite
@@ -195,7 +175,7 @@ def two_sequences(shared_dir: Path) -> dict[str, np.ndarray]:
 def test_dcfnet_table2_partial_from_store(shared_dir: Path, tmp_path: Path, two_sequences: dict[str, np.ndarray],
                                           capsys: pytest.CaptureFixture[str]) -> None:
     """OP, DP, CLE and FPS from an evalkit store on part of OTB-2013: labelled partial, CLE in pixels."""
-    _store(tmp_path / "runs" / "dcfnet", "dcfnet", two_sequences, 0.02, shift=3.0)
+    write_store_folder(tmp_path / "runs" / "dcfnet", "dcfnet", two_sequences, 0.02, shift=3.0)
     out = _run(capsys, "table", "--layout", "dcfnet-table2", "--data-root", str(shared_dir / "data" / "otb100"),
                "--results", str(tmp_path / "runs"), "--sequences", "Couple,Crossing", "--format", "csv",
                "--against-published")
@@ -216,7 +196,7 @@ def test_compression_layout_takes_measured_json(shared_dir: Path, tmp_path: Path
                                                 two_sequences: dict[str, np.ndarray],
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """fdsiamfc-compression: model size and GFLOPs from --measured (evalkit complexity's JSON), FPS from the store."""
-    _store(tmp_path / "runs" / "fdsiamfc30", "fdsiamfc30", two_sequences, 0.004)
+    write_store_folder(tmp_path / "runs" / "fdsiamfc30", "fdsiamfc30", two_sequences, 0.004)
     measured = tmp_path / "complexity.json"
     measured.write_text(json.dumps({"trackers": {"fdsiamfc30": {"params": 205_000, "gflops": 0.7}}}))
     out = _run(capsys, "table", "--layout", "fdsiamfc-compression", "--results", str(tmp_path / "runs"),
@@ -236,8 +216,8 @@ def test_compression_layout_takes_measured_json(shared_dir: Path, tmp_path: Path
 def test_generic_ablation_layout(shared_dir: Path, tmp_path: Path, two_sequences: dict[str, np.ndarray],
                                  capsys: pytest.CaptureFixture[str]) -> None:
     """Any variants of one tracker as columns, in --trackers order; the better variant bold."""
-    _store(tmp_path / "runs" / "a", "Mine-A", two_sequences, 0.01, shift=6.0)
-    _store(tmp_path / "runs" / "b", "Mine-B", two_sequences, 0.01, shift=0.0)
+    write_store_folder(tmp_path / "runs" / "a", "Mine-A", two_sequences, 0.01, shift=6.0)
+    write_store_folder(tmp_path / "runs" / "b", "Mine-B", two_sequences, 0.01, shift=0.0)
     out = _run(capsys, "table", "--layout", "ablation", "--suite", "otb2013", "--trackers", "Mine-A,Mine-B",
                "--data-root", str(shared_dir / "data" / "otb100"), "--results", str(tmp_path / "runs"),
                "--sequences", "Couple,Crossing")
@@ -315,8 +295,10 @@ def test_ablation_of_one_tracker_by_parameters(shared_dir: Path, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     """Stored runs of one tracker with different --param values are told apart by the parameter that differs, and
     --rename maps those labels to the names the table prints."""
-    _store(tmp_path / "ope" / "mine@aaaa", "mine", two_sequences, 0.01, shift=5.0, params={"cf": "none", "lr": 0.1})
-    _store(tmp_path / "ope" / "mine@bbbb", "mine", two_sequences, 0.01, shift=1.0, params={"cf": "first", "lr": 0.1})
+    write_store_folder(tmp_path / "ope" / "mine@aaaa", "mine", two_sequences, 0.01, shift=5.0,
+                       params={"cf": "none", "lr": 0.1})
+    write_store_folder(tmp_path / "ope" / "mine@bbbb", "mine", two_sequences, 0.01, shift=1.0,
+                       params={"cf": "first", "lr": 0.1})
     out = _run(capsys, "table", "--layout", "ablation", "--suite", "otb2013", "--data-root",
                str(shared_dir / "data" / "otb100"), "--sequences", "Couple,Crossing",
                "--results", str(tmp_path / "ope"), "--rename", "mine[cf=none]=Baseline",

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_module
-from test_layouts import RELEASE, _store
+from conftest import RELEASE, require_module, write_store_folder
 
 from evalkit.cli import main
 
@@ -121,7 +120,7 @@ def test_store_provenance_and_speed(shared_dir: Path, tmp_path: Path) -> None:
 
     suite = load_suite("otb100", shared_dir / "data" / "otb100")
     seqs = {n: suite[n].ground_truth for n in ("Couple", "Crossing")}
-    _store(tmp_path / "runs" / "mine", "mine", seqs, 0.01, device="cuda", shift=2.0)
+    write_store_folder(tmp_path / "runs" / "mine", "mine", seqs, 0.01, device="cuda", shift=2.0)
     out = tmp_path / "mine.pdf"
     assert main(["report", "--data-root", str(shared_dir / "data" / "otb100"), "--suite", "otb100", "--sequences",
                  "Couple,Crossing", "--results", str(tmp_path / "runs"), "--out", str(out), "--no-progress"]) == 0

@@ -11,12 +11,12 @@ The published values are parsed from those files, not copied here.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import PAPER_INCONSISTENT, cfnet_table1, parse_markdown_table
 
 from evalkit.datasets import load_suite
 from evalkit.registry import PROFILES
@@ -30,29 +30,7 @@ TRE_COLUMNS = {"otb2013": (4, 5), "otb50": (8, 9), "otb100": (12, 13)}
 # OPE cells (and CFNet-conv5's own OTB-50 and OTB-100 cells) give 58.9 / 71.4. The printed IoU repeats CFNet-conv2's
 # OTB-2013 cell, most likely a transcription error in the table; evalkit reports its own number. The TRE cells of the
 # same row and subset are off too (paper 62.6 / 75.7, files 61.8 / 74.7).
-PAPER_INCONSISTENT = {("CFNet-conv5", "otb2013")}
 
-
-def parse_markdown_table(text: str, heading: str) -> list[list[str]]:
-    """Rows (cells as strings) of the first Markdown table after a line starting with ``heading``."""
-    lines = text.splitlines()
-    start = next(i for i, ln in enumerate(lines) if ln.startswith(heading))
-    rows: list[list[str]] = []
-    for ln in lines[start + 1:]:
-        if ln.startswith("|"):
-            cells = [c.strip() for c in ln.strip().strip("|").split("|")]
-            if not all(re.fullmatch(r"-+", c) for c in cells):
-                rows.append(cells)
-        elif rows:
-            break
-    return rows[1:]  # drop the header row
-
-
-@cache
-def cfnet_table1(shared: Path) -> dict[str, list[str]]:
-    """T1 of TABLES.md: tracker -> row cells (Method, fps, 2013 OPE IoU, prec., 2013 TRE ..., OTB-100 TRE prec.)."""
-    rows = parse_markdown_table((shared / "reference" / "TABLES.md").read_text(), "## T1.")
-    return {r[0]: r for r in rows}
 
 
 @cache

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_module
-from test_vot_datasets import write_vot_layout
-from test_vot_results import write_run
+from conftest import require_module, write_run, write_vot_layout
 
 from evalkit.datasets import load_suite
 from evalkit.datasets.base import Suite

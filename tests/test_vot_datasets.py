@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import require_module
+from conftest import write_vot_layout
 
 from evalkit.datasets import load_suite
 from evalkit.datasets.vot import load_vot, suite_metadata
@@ -27,25 +27,6 @@ def test_vot2018_json_and_sequence_list(shared_dir: Path) -> None:
     assert seq.image_size == (1024, 1024) and seq.regions.shape == (325, 8)  # type: ignore[union-attr]
     # ground truth = the polygon's bounding box: x from 128.72 to 156.83, y from 458.36 to 529.41
     assert seq.ground_truth[0] == pytest.approx([128.72, 458.36, 28.11, 71.05])
-
-
-def write_vot_layout(root: Path) -> None:
-    """ants1: polygons plus one rectangle line, 3 JPEG frames 64 x 48 in color/, tags; bag: no frames, a
-    vot-toolkit 'sequence' file with the size; list.txt."""
-    cv2 = require_module("cv2")
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "list.txt").write_text("ants1\nbag\n")
-    ants = root / "ants1"
-    (ants / "color").mkdir(parents=True)
-    for i in range(1, 4):
-        cv2.imwrite(str(ants / "color" / f"{i:08d}.jpg"), np.zeros((48, 64, 3), np.uint8))
-    (ants / "groundtruth.txt").write_text("10,10,30,10,30,20,10,20\n11,10,31,10,31,20,11,20\n12,10,20,10\n")
-    (ants / "occlusion.tag").write_text("0\n1\n1\n")
-    (ants / "camera_motion.label").write_text("1\n")  # shorter than the sequence: padded with 0
-    bag = root / "bag"
-    bag.mkdir()
-    (bag / "groundtruth.txt").write_text("1,2,3,4\n2,3,4,5\n")
-    (bag / "sequence").write_text("name=bag\nwidth=320\nheight=240\nfps=30\n")
 
 
 def test_vot_folder_layout(tmp_path: Path) -> None:

@@ -7,16 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_run
 
 from evalkit.errors import InputFileError
 from evalkit.results import VotCode, VotRun, discover_results, read_store_set, read_vot_run
-
-
-def write_run(path: Path, lines: list[str]) -> Path:
-    """Write a VOT result file, one line per frame."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def test_read_vot_run_formats(tmp_path: Path) -> None:
