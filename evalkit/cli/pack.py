@@ -1,7 +1,7 @@
 """``evalkit pack``: the zip archive the GOT-10k or TrackingNet evaluation server scores, from one tracker's results.
 
     evalkit pack --suite got10k-test --results results/GOT-10k/SiamFC --out siamfc_got10k_test.zip
-    evalkit pack --suite trackingnet --results runs/trackingnet/ope/siamfc --out siamfc_trackingnet.zip \\
+    evalkit pack --suite trackingnet --results results/TrackingNet/SiamFC --out siamfc_trackingnet.zip \\
                  --data-root /data/TrackingNet
 
 Results in any layout evalkit reads (got10k's ``<seq>/<seq>_001.txt`` with ``<seq>_time.txt``, ``<seq>.txt`` files,
