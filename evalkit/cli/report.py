@@ -22,7 +22,6 @@ from typing import Any
 
 from evalkit.cli.options import add_scoring_inputs, add_statistics, csv_list, data_roots, lower_csv_list
 from evalkit.cli.score import only_trackers
-from evalkit.cli.table import load_result_sets, store_protocol
 from evalkit.errors import EvalkitError
 
 # suites never guessed from a data root: the demo suite is generated on demand, GOT-10k has no public test labels
@@ -99,6 +98,8 @@ def detect_suites(roots: dict[str, Path], allow_partial: bool) -> list[tuple[str
 def box_set_protocols(rs: Any, asked: list[str] | None) -> list[str]:
     """The protocols a set of box runs is scored under: its store's (multistart anchor runs), else the asked ones,
     else OPE plus TRE / SRE when it holds the OTB toolkit's 20 / 12 runs per sequence."""
+    from evalkit.results import store_protocol
+
     stored = store_protocol(rs)
     if stored == "vot-multistart":
         return [stored]
@@ -174,6 +175,7 @@ def run_report(args: argparse.Namespace) -> int:
     from evalkit.cli.table import layout_for
     from evalkit.paper_tables import TableInputs, fill_table, read_measured
     from evalkit.report.document import build_report, command_line, write_report
+    from evalkit.results import load_result_sets
 
     fmt = args.format or args.out.suffix.lstrip(".").lower()
     if fmt not in ("pdf", "html"):

@@ -66,8 +66,8 @@ def protocol_for(suite: str, asked: str | None) -> str:
 
 def load_for_scoring(args: argparse.Namespace, protocol: str) -> tuple[Any, list[Any], Any]:
     """Suite, result sets and profile named by the common scoring options."""
-    from evalkit.cli.table import load_result_sets
     from evalkit.datasets import load_suite
+    from evalkit.results import load_result_sets
 
     SUITES.get(args.suite)  # unknown names fail here, with suggestions
     roots = data_roots(args)

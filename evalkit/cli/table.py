@@ -18,91 +18,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from evalkit.cli.options import add_scoring_inputs, data_roots
 from evalkit.cli.options import csv_list as _csv_list
 from evalkit.errors import EvalkitError
-
-
-def _discover(path: Path, renames: dict[str, str]) -> list[Any]:
-    """Result sets under ``path``; a folder holding several runs of one tracker (an evalkit store's ``<tracker>@<fp>``
-    folders: the variants of an ablation, or a run before and after a ``--param`` change) is read store folder by store
-    folder instead of being refused."""
-    from evalkit.results import discover_results
-
-    try:
-        return discover_results(path, renames)
-    except EvalkitError as exc:
-        root = Path(path)  # the store root (<suite>/<protocol>/<tracker>@<fp>), a protocol folder, or one tracker's
-        children = sorted({m.parent for pattern in ("*/run.json", "*/*/run.json", "*/*/*/run.json")
-                           for m in root.glob(pattern)})
-        if "several places" not in str(exc) or len(children) < 2:
-            raise
-        return [rs for child in children for rs in discover_results(child, renames)]
-
-
-def store_protocol(rs: Any) -> str | None:
-    """The protocol an evalkit store folder's ``run.json`` records (None for other layouts, or when it records none)."""
-    from evalkit.report.provenance import read_run_json
-
-    meta = read_run_json(Path(rs.source))
-    protocol = None if meta is None else meta.get("protocol")
-    return None if protocol is None else str(protocol)
-
-
-def _run_params(rs: Any) -> dict[str, Any]:
-    """The parameters an evalkit store folder's ``run.json`` records (empty for other layouts)."""
-    from evalkit.report.provenance import read_run_json
-
-    return dict((read_run_json(Path(rs.source)) or {}).get("params") or {})
-
-
-def _variant_label(rs: Any, mine: dict[str, Any], theirs: list[dict[str, Any]]) -> str:
-    """``name[key=value,...]`` from the run.json parameters (``mine``) in which this set differs from the others of
-    its name (``theirs``), else ``name@<fingerprint>`` (the store folder's suffix)."""
-    keys = sorted({k for p in theirs for k, v in p.items() if mine.get(k) != v}
-                  | {k for k in mine if any(p.get(k) != mine[k] for p in theirs)})
-    if keys:
-        return f"{rs.tracker}[{','.join(f'{k}={mine.get(k)}' for k in keys)}]"
-    return f"{rs.tracker}@{Path(rs.source).name.rpartition('@')[2] or Path(rs.source).name}"
-
-
-def load_result_sets(paths: list[Path], renames: list[tuple[str, str]], protocol: str | None = None) -> list[Any]:
-    """Every result set under the ``--results`` folders, the built-in name map applied, then ``--rename``.
-
-    Several stored runs of one tracker with different parameters (an ablation by ``--param``) are told apart as
-    ``name[key=value]`` (the parameters in which they differ), which ``--rename`` can map to the printed names.
-    With ``protocol``, store folders recorded under another protocol are left out. Example:
-    ``--rename "dcffnet[variant=cf-1st]=CF-1st"``. One tracker name may appear once.
-    """
-    user = dict(renames)
-    sets = [rs for path in paths for rs in _discover(path, user)]  # archive names mapped, then --rename
-    if protocol is not None:  # evalkit store folders of other protocols are not these results
-        sets = [rs for rs in sets if store_protocol(rs) in (None, protocol)]
-    by_name: dict[str, list[Any]] = {}
-    for rs in sets:
-        by_name.setdefault(rs.tracker.lower(), []).append(rs)
-    for group in by_name.values():
-        if len(group) > 1:
-            protocols = {store_protocol(rs) for rs in group}
-            if len(protocols) > 1:  # one tracker's runs under several protocols: not variants to tell apart
-                folders = sorted({str(Path(rs.source).parent) for rs in group})
-                raise EvalkitError(f"tracker {group[0].tracker!r} has results of several protocols "
-                                   f"({', '.join(sorted(p or '?' for p in protocols))}) under the --results folder; "
-                                   f"point --results at one protocol's folder: {' or '.join(folders)}")
-            params = [_run_params(rs) for rs in group]
-            labels = [_variant_label(rs, mine, params[:i] + params[i + 1:]) for i, (rs, mine)
-                      in enumerate(zip(group, params, strict=True))]
-            for rs, label in zip(group, labels, strict=True):
-                rs.tracker = user.get(label, label)
-    seen: dict[str, Path] = {}
-    for rs in sets:
-        if rs.tracker.lower() in seen:
-            raise EvalkitError(f"tracker {rs.tracker!r} is in both {seen[rs.tracker.lower()]} and {rs.source}; "
-                               f"rename one with --rename")
-        seen[rs.tracker.lower()] = rs.source
-    return sets
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -139,6 +58,7 @@ def run_table(args: argparse.Namespace) -> int:
     """Handler of ``evalkit table``."""
     from evalkit.paper_tables import TableInputs, fill_table, read_measured, render
     from evalkit.registry import LAYOUTS
+    from evalkit.results import load_result_sets
 
     if args.list:
         for name in LAYOUTS.names():
