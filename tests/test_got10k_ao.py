@@ -25,7 +25,7 @@ from conftest import require_module
 from evalkit.cli import main
 from evalkit.datasets import load_suite
 from evalkit.metrics.got10k import bounded_iou, clip_to_image, sequence_ious, summarize
-from evalkit.results import discover_results
+from evalkit.results import Run, discover_results
 from evalkit.scoring.got10k import score_got10k
 
 RESOLUTIONS = {"GOT-10k_Val_000001": (320, 240), "GOT-10k_Val_000002": (640, 360), "GOT-10k_Val_000003": (200, 150)}
@@ -87,15 +87,13 @@ def build_results(results: Path, gts: dict[str, np.ndarray], rng: np.random.Gene
 def got10k_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The data root, the results and got10k's own report of them."""
     experiments = require_module("got10k.experiments")
-    import matplotlib
-
-    matplotlib.use("Agg")  # ExperimentGOT10k.report saves a success plot
     tmp = tmp_path_factory.mktemp("got10k")
     rng = np.random.default_rng(10)
     gts = build_val_root(tmp / "data", rng)
     build_results(tmp / "results" / "GOT-10k", gts, rng)
     experiment = experiments.ExperimentGOT10k(str(tmp / "data"), subset="val", result_dir=str(tmp / "results"),
                                               report_dir=str(tmp / "reports"))
+    experiment.plot_curves = lambda *args, **kwargs: None  # the success plot is not compared; drawing it is slow
     performance = experiment.report(["Steady", "Jittery"])
     return {"root": tmp / "data", "results": tmp / "results" / "GOT-10k", "got10k": performance}
 
@@ -173,3 +171,17 @@ def test_first_frame_and_cover_zero_are_left_out_and_repetitions_pooled() -> Non
     assert s.ao == pytest.approx(0.64) and s.sr50 == 0.75 and s.sr75 == 0.5
     assert s.speed_fps == pytest.approx((100 + 50) / 2)  # 1 / t over the positive, non-NaN times
     assert summarize(np.array([0.5, 0.75])).sr50 == 0.5  # exactly 0.5 is not a success (IoU > t)
+
+
+def test_nan_box_is_named_with_file_and_line(got10k_case: dict[str, Any]) -> None:
+    """A NaN box leaves its sequence out with `FILE:LINE: ... not finite` (got10k would print NaN for the tracker)."""
+    suite = load_suite("got10k-val", got10k_case["root"])
+    (steady,) = [rs for rs in discover_results(got10k_case["results"]) if rs.tracker == "Steady"]
+    key = next(k for k in steady.runs if k.endswith("000002"))
+    run = steady.runs[key][0]
+    boxes = run.boxes.copy()
+    boxes[4, 2] = np.nan
+    steady.runs[key] = [Run(boxes, None, run.source)]
+    t = score_got10k(suite, [steady]).trackers["Steady"]
+    assert t.unscored == ["GOT-10k_Val_000002"]
+    assert str(t.problems[0]) == f"{run.source}:5: box {boxes[4].tolist()} is not finite"
