@@ -1,8 +1,12 @@
 """CFNet (Valmadre et al., CVPR 2017): a correlation filter as a differentiable layer in a Siamese network.
 
-    evalkit train --tracker cfnet-conv2 --data demo --out runs/c2 --max-minutes 5
-    evalkit run --trackers cfnet-conv2 --param cfnet-conv2.weights=runs/c2/final.pth --suite demo
+    EVALKIT_WEIGHTS=../shared/weights evalkit run --trackers cfnet-conv1,cfnet,baseline-cf-conv3 --suite otb100 ...
+    evalkit run --trackers cfnet-conv2-gray ...                      # the authors' grey-input network
+    evalkit train --tracker cfnet-conv5 --data demo --out runs/c5 --max-minutes 5      # trainable-only variants
+    evalkit run --trackers cfnet-conv5 --param cfnet-conv5.weights=runs/c5/final.pth --suite demo
 
-Modules: ``network`` (branches of depth 1/2/3/5, CF or cross-correlation join), ``tracker`` (CFNet-conv1/conv2/conv5,
-Baseline-conv5, Baseline+CF-conv3 with their release parameters), ``training`` (the logistic-loss training tasks).
+Modules: ``network`` (branches of depth 1/2/3/5, CF or cross-correlation join), ``matconvnet`` (the authors'
+MatConvNet DagNN files read as data into those networks), ``release_ops`` (the MATLAB release's rounding, resizing
+and crops), ``tracker`` (CFNet-conv1/conv2, Baseline+CF-conv3 and their grey versions with the authors' networks and
+settings; CFNet-conv5 and Baseline-conv5, trainable only), ``training`` (the logistic-loss training tasks).
 """

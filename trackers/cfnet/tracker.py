@@ -15,10 +15,8 @@ channels are equal, else the colour one), ``never`` or ``always`` (the ``*-gray`
 converted with MATLAB's ``rgb2gray``). With an explicit ``weights`` and no ``weights_gray`` there is one network.
 
 The tracking loop is the release's (``tracker.m``, ``tracker_step.m``, ``make_scale_pyramid.m``,
-``get_subwindow_tracking.m`` of bertinetto/cfnet), including its details: 1-based centres ``x + w/2``; exemplar and
-search regions of the same side for the CF variants (``s_x = 255/255 s_z``, an area four times the target's, as the
-paper says; the baseline's exemplar is 127 px of ``s_z`` and its search region ``255/127 s_z``); crops cut by the
-two-stage scale pyramid with MATLAB rounding and bicubic ``imresize`` on float frames
+``get_subwindow_tracking.m`` of bertinetto/cfnet), including its details: 1-based centres ``x + w/2``; crops cut by
+the two-stage scale pyramid with MATLAB rounding and bicubic ``imresize`` on float frames
 (:mod:`trackers.cfnet.release_ops`); the exemplar also cut through the pyramid (its middle scale); the raw CF
 response (``join_out``, before the adjust layer) upsampled x8 with MATLAB's bicubic; the scale penalty on the
 non-central peaks; the best map shifted to zero, normalised and mixed with a normalised Hann window
@@ -26,6 +24,13 @@ non-central peaks; the best map shifted to zero, normalised and mixed with a nor
 255``; ``s_x``, ``s_z`` and the target size damped by ``scale_lr`` and clamped to [0.2, 5] times their first value;
 the cropped CF template averaged with rate ``template_lr`` (a new exemplar cut at the new position and the old
 ``s_z``).
+
+Crop regions: the CF variants crop exemplar and search regions of one side, ``s_z x region_scale`` with
+``s_z = sqrt((w + p)(h + p))``, p = (w + h) / 2. The default ``region_scale = 255/127`` (the context of the release's
+255-px training crops) reproduces the authors' released OTB boxes frame for frame (Couple, all three networks: equal
+to the stored 4 decimals for the first 25-30 frames); ``region_scale = 1`` is the literal ``s_x = 255/255 s_z`` of the
+public ``tracker.m``, which does not (mean IoU 0.88 with the released boxes over the first 25 frames of Couple,
+CFNet-conv1). The baseline crops 127 px of ``s_z`` and searches ``255/127 s_z``.
 
 Per-variant settings (scale step / penalty / scale lr / window influence / template lr) are the release's
 ``run_*_evaluation.m`` values: conv1 1.0355 / 0.9825 / 0.70 / 0.2375 / 0.0058; conv2 1.0575 / 0.978 / 0.52 / 0.2625 /
