@@ -27,10 +27,11 @@ the cropped CF template averaged with rate ``template_lr`` (a new exemplar cut a
 
 Crop regions: the CF variants crop exemplar and search regions of one side, ``s_z x region_scale`` with
 ``s_z = sqrt((w + p)(h + p))``, p = (w + h) / 2. The default ``region_scale = 255/127`` (the context of the release's
-255-px training crops) reproduces the authors' released OTB boxes frame for frame (Couple, all three networks: equal
-to the stored 4 decimals for the first 25-30 frames); ``region_scale = 1`` is the literal ``s_x = 255/255 s_z`` of the
-public ``tracker.m``, which does not (mean IoU 0.88 with the released boxes over the first 25 frames of Couple,
-CFNet-conv1). The baseline crops 127 px of ``s_z`` and searches ``255/127 s_z``.
+255-px training crops) reproduces the authors' released OTB boxes frame for frame (Couple: centres within 0.01 px
+over the first 25 / 15 / 10 frames of conv1 / conv2 / Baseline+CF-conv3, the frames checked); ``region_scale = 1``
+is the literal ``s_x = 255/255 s_z`` of the public ``tracker.m``, which does not (mean IoU 0.88 with the released
+boxes over the first 25 frames of Couple, CFNet-conv1). The baseline crops 127 px of ``s_z`` and searches
+``255/127 s_z``.
 
 Per-variant settings (scale step / penalty / scale lr / window influence / template lr) are the release's
 ``run_*_evaluation.m`` values: conv1 1.0355 / 0.9825 / 0.70 / 0.2375 / 0.0058; conv2 1.0575 / 0.978 / 0.52 / 0.2625 /
