@@ -31,5 +31,10 @@ class InputFileError(EvalkitError):
         super().__init__(str(self.problem))
 
 
+class MissingExtraError(EvalkitError, ImportError):
+    """An optional dependency is missing; the message names the extra that installs it (an ImportError too, so code
+    that guards optional imports still catches it)."""
+
+
 class PartialSuiteError(EvalkitError):
     """A suite is missing sequences and the caller did not ask for a partial (labelled) score."""

@@ -16,11 +16,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, MissingExtraError
+
+try:
+    import cv2
+except ImportError:  # the core install scores without OpenCV; running trackers needs it
+    raise MissingExtraError("running trackers needs OpenCV and torch, which the core install leaves out: "
+                            "pip install 'evalkit[trackers]'") from None
 
 cv2.setNumThreads(1)  # one decoding thread per reader; parallelism comes from the harness' worker processes
 

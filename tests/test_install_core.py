@@ -64,8 +64,9 @@ def _same_numbers(a: Any, b: Any, where: str = "") -> list[str]:
 
 
 def test_core_install_scores_without_torch_or_opencv(tmp_path: Path, shared_dir: Path) -> None:
-    """A fresh venv with ``pip install <repo>`` (core only) cannot import torch or cv2, and ``evalkit score`` gives
-    the six OTB-100 trackers of the CFNet release the numbers the development install gives."""
+    """A fresh venv with ``pip install <repo>`` (core only) cannot import torch or cv2, ``evalkit score`` gives the six
+    OTB-100 trackers of the CFNet release the numbers the development install gives, and ``evalkit run`` says which
+    extra it needs (no traceback)."""
     source = _copy_source(tmp_path / "src")
     env_dir = tmp_path / "venv"
     # no pip inside (ensurepip alone took 25 s): this interpreter's pip installs into it with --python; no bytecode
@@ -88,6 +89,10 @@ def test_core_install_scores_without_torch_or_opencv(tmp_path: Path, shared_dir:
     assert fresh.returncode == 0, f"evalkit score failed in the core install:\n{fresh.stderr[-4000:]}"
     dev = _run([sys.executable, "-c", "from evalkit.cli import main; main()", *args], REPO_ROOT, 300)
     assert dev.returncode == 0, dev.stderr[-4000:]
+
+    run = _run([python.parent / "evalkit", "run", "--trackers", "kcf", "--suite", "demo"], tmp_path, 120)
+    assert run.returncode != 0 and "pip install 'evalkit[trackers]'" in run.stderr, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]
 
     got, want = json.loads(fresh.stdout), json.loads(dev.stdout)
     assert len(got["trackers"]) == 6, sorted(got["trackers"])

@@ -55,7 +55,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite, frame_paths, package_data, per_sequence, read_box_file
-from evalkit.errors import EvalkitError, InputFileError
+from evalkit.errors import EvalkitError, InputFileError, MissingExtraError
 
 MANIFEST = "manifest.json"
 GT_FILE = "groundtruth_rect.txt"
@@ -82,8 +82,8 @@ def _opencv() -> ModuleType:
     try:
         import cv2
     except ImportError:
-        raise EvalkitError("generating the demo suite needs OpenCV, which the core install leaves out: "
-                           "pip install 'evalkit[trackers]'") from None
+        raise MissingExtraError("generating the demo suite needs OpenCV, which the core install leaves out: "
+                                "pip install 'evalkit[trackers]'") from None
     return cv2
 
 
