@@ -185,3 +185,22 @@ def test_nan_box_is_named_with_file_and_line(got10k_case: dict[str, Any]) -> Non
     t = score_got10k(suite, [steady]).trackers["Steady"]
     assert t.unscored == ["GOT-10k_Val_000002"]
     assert str(t.problems[0]) == f"{run.source}:5: box {boxes[4].tolist()} is not finite"
+
+
+def test_one_file_per_sequence_layout_scores_the_same(got10k_case: dict[str, Any], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """'Steady' copied to ``<tracker>/<seq>.txt`` + ``<seq>_time.txt`` (got10k's OTB layout, what most archives
+    hold) gives got10k's AO, SR and FPS for it: one repetition, times found beside the boxes."""
+    flat = tmp_path / "Steady"
+    flat.mkdir()
+    for seq in LENGTHS:
+        src = got10k_case["results"] / "Steady" / seq
+        (flat / f"{seq}.txt").write_text((src / f"{seq}_001.txt").read_text())
+        (flat / f"{seq}_time.txt").write_text((src / f"{seq}_time.txt").read_text())
+    assert main(["score", "--suite", "got10k-val", "--data-root", str(got10k_case["root"]), "--results", str(flat),
+                 "--format", "json"]) == 0
+    mine = json.loads(capsys.readouterr().out)["trackers"]["Steady"]
+    theirs = got10k_case["got10k"]["Steady"]["overall"]
+    assert mine["ao"] == pytest.approx(theirs["ao"], rel=1e-12, abs=0)
+    assert mine["sr50"] == pytest.approx(theirs["sr"], rel=1e-12, abs=0)
+    assert mine["speed_fps"] == pytest.approx(theirs["speed_fps"], rel=1e-12)

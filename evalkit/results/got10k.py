@@ -68,9 +68,9 @@ def read_got10k_set(folder: Path, tracker: str | None = None) -> ResultSet:
 
 
 def time_file(run_source: Path) -> Path | None:
-    """The ``<seq>_time.txt`` beside a repetition file, when there is one."""
+    """The ``<seq>_time.txt`` beside a repetition file ``<seq>/<seq>_NNN.txt``, when there is one."""
     m = REPETITION.match(Path(run_source).name)
-    if not m:
+    if not m or m["seq"] != Path(run_source).parent.name:  # GOT-10k_Val_000001.txt is not repetition 000001
         return None
     path = Path(run_source).with_name(f"{m['seq']}{TIME_SUFFIX}")
     return path if path.is_file() else None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -30,6 +31,7 @@ from evalkit.errors import EvalkitError, InputFileError, InputProblem
 from evalkit.metrics.got10k import Got10kScore, sequence_ious, summarize
 from evalkit.results import ResultSet
 from evalkit.results.got10k import read_times, time_file
+from evalkit.results.speed import time_file as stored_time_file
 from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
 
 GOT10K_COLUMNS = (
@@ -119,13 +121,16 @@ def _repetitions(rs: ResultSet, seq: Sequence, others: SequenceABC[str]) -> list
 
 
 def _times(rs: ResultSet, seq: Sequence, others: SequenceABC[str]) -> NDArray[np.float64] | None:
-    """The per-frame times stored beside the sequence's first repetition (got10k: ``<seq>_time.txt``)."""
+    """The sequence's per-frame times: got10k's ``<seq>_time.txt`` (every repetition's column), else each run's own
+    time file (an evalkit store's ``<label>.time.txt``); None when there is none."""
     runs = rs.runs_for(seq.name, seq.aliases, others) or []
-    path = time_file(runs[0].source) if runs else None
-    if path is None:
+    paths = [time_file(runs[0].source)] if runs else []
+    if not paths or paths[0] is None:
+        paths = [p for run in runs if (p := stored_time_file(Path(run.source))) is not None]
+    if not paths or paths[0] is None:
         return None
     try:
-        return read_times(path)
+        return np.concatenate([read_times(p) for p in paths])  # type: ignore[arg-type]
     except InputFileError as exc:
         raise _SequenceProblem(exc.problem) from None
 
