@@ -20,6 +20,7 @@ from evalkit.store import (
     RESULT_FORMAT_VERSION,
     ResultStore,
     RunMeta,
+    RunRecord,
     fingerprint,
     read_run_meta,
     read_store_set,
@@ -84,6 +85,18 @@ def test_read_run_meta_is_none_outside_the_store(tmp_path: Path) -> None:
     RunMeta(tracker="t", protocol="ope").write(tmp_path)
     meta = read_run_meta(tmp_path)
     assert meta is not None and meta.protocol == "ope"
+
+
+def test_run_record_is_typed_and_knows_when_a_run_finished(tmp_path: Path) -> None:
+    """A run's <label>.json: status ok means finished, no format means boxes, a wrong type names the file."""
+    record = RunRecord.from_json({"sequence": "David", "label": "tre-03", "status": "ok", "start_frame": 30,
+                                  "fps": 12, "note": "kept"}, tmp_path / "tre-03.json")
+    assert record.finished and record.data_format == "boxes" and record.start_frame == 30 and record.fps == 12
+    assert record.to_json()["note"] == "kept"
+    assert not RunRecord(status="failed").finished and RunRecord(format="vot").data_format == "vot"
+    with pytest.raises(InputFileError, match="'start_frame' must be int") as info:
+        RunRecord.from_json({"start_frame": "30"}, tmp_path / "x.json")
+    assert info.value.problem.path == tmp_path / "x.json"
 
 
 # ---------------------------------------------------------------- writer
@@ -157,16 +170,19 @@ def test_reader_reads_what_the_writer_wrote(tmp_path: Path) -> None:
 
 
 def test_reader_names_a_bad_run_file_and_reads_the_rest(tmp_path: Path) -> None:
-    """A run record that is not JSON, or boxes that do not parse, are problems of the set; other runs still count."""
+    """A run record that is not JSON or has a wrong type, or boxes that do not parse, are problems of the set; other
+    runs still count."""
     store = ResultStore(tmp_path)
     folder, _ = _open(store, {})
     store.write_run(folder, "Couple", "ope", np.ones((2, 4)), np.ones(2), {"status": "ok", "start_frame": 1})
     store.write_run(folder, "David", "ope", np.ones((2, 4)), np.ones(2), {"status": "ok", "start_frame": 1})
     (folder / "David" / "ope.txt").write_text("1,2,x,4\n")
     (folder / "Couple" / "tre-00.json").write_text("{oops")
+    (folder / "Couple" / "tre-01.json").write_text('{"status": "ok", "start_frame": "one"}')
     rs = read_store_set(folder)
     assert rs.runs_for("Couple") is not None and rs.runs_for("David") is None
-    assert {p.path.name for p in rs.problems} == {"ope.txt", "tre-00.json"}
+    assert {p.path.name for p in rs.problems} == {"ope.txt", "tre-00.json", "tre-01.json"}
+    assert not store.finished(folder, "Couple", "tre-00")  # a record cut short is run again
 
 
 def test_other_layouts_have_no_protocol(tmp_path: Path) -> None:

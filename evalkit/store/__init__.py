@@ -4,12 +4,13 @@
     >>> folder = store.tracker_folder("otb100", "ope", "kcf", fingerprint("kcf", {}, None))  # doctest: +SKIP
     >>> rs = read_store_set(folder)                                                 # doctest: +SKIP
 
-- :mod:`evalkit.store.meta`: :class:`RunMeta`, the one place ``run.json`` keys are spelled.
+- :mod:`evalkit.store.meta`: :class:`RunMeta` (``run.json``) and :class:`RunRecord` (``<label>.json``), the one
+  place their keys are spelled.
 - :mod:`evalkit.store.writer`: :class:`ResultStore` (layout, atomic writes, resume), :func:`fingerprint`.
 - :mod:`evalkit.store.reader`: :func:`read_store_set`, :func:`store_protocol`, :func:`read_run_meta`.
 """
 
-from evalkit.store.meta import RUN_META_FILE, RunMeta
+from evalkit.store.meta import RUN_META_FILE, RunMeta, RunRecord
 from evalkit.store.reader import (
     is_store_folder,
     read_run_meta,
@@ -21,7 +22,6 @@ from evalkit.store.reader import (
 from evalkit.store.writer import (
     RESULT_FORMAT_VERSION,
     ResultStore,
-    RunRecord,
     fingerprint,
     format_boxes,
     git_commit,

@@ -12,13 +12,12 @@ the writer) and the two packages do not import each other while loading.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit.errors import InputFileError, InputProblem
-from evalkit.store.meta import RUN_META_FILE, RunMeta
+from evalkit.errors import InputFileError
+from evalkit.store.meta import FORMAT_BOXES, FORMAT_VOT, RUN_META_FILE, RunMeta, RunRecord
 
 if TYPE_CHECKING:
     from evalkit.results.model import ResultSet
@@ -89,24 +88,23 @@ def _read_sequence_folder(rs: ResultSet, seq_dir: Path) -> None:
     runs: list[Run] = []
     vot_runs: list[VotRun] = []
     name = seq_dir.name
-    for i, run_meta_path in enumerate(sorted(seq_dir.glob("*.json"))):
+    for i, record_path in enumerate(sorted(seq_dir.glob("*.json"))):
         try:
-            run_meta = json.loads(run_meta_path.read_text())
-        except json.JSONDecodeError as exc:
-            rs.problems.append(InputProblem(run_meta_path, exc.lineno, f"invalid json: {exc.msg}"))
+            record = RunRecord.read(record_path)
+        except InputFileError as exc:
+            rs.problems.append(exc.problem)
             continue
-        if i == 0:  # the runs' own record of the sequence name (the folder's is made file-system safe)
-            name = str(run_meta.get("sequence", seq_dir.name))
-        if run_meta.get("status") != "ok":
+        if i == 0 and record.sequence:  # the runs' own record of the name (the folder's is made file-system safe)
+            name = record.sequence
+        if not record.finished:
             continue
-        data_path = run_meta_path.with_suffix(".txt")
+        data_path = record_path.with_suffix(".txt")
         try:
-            if run_meta.get("format", "boxes") == "vot":
-                digits = re.search(r"(\d+)$", str(run_meta.get("label", run_meta_path.stem)))
+            if record.data_format == FORMAT_VOT:
+                digits = re.search(r"(\d+)$", record.label or record_path.stem)  # rep-003 -> repetition 3
                 vot_runs.append(read_vot_run(data_path, int(digits.group(1)) if digits else 1))
-            elif run_meta.get("format", "boxes") == "boxes":
-                start = run_meta.get("start_frame")
-                runs.append(Run(read_box_file(data_path), int(start) if start is not None else None, data_path))
+            elif record.data_format == FORMAT_BOXES:
+                runs.append(Run(read_box_file(data_path), record.start_frame, data_path))
         except InputFileError as exc:
             rs.problems.append(exc.problem)
     if runs:

@@ -29,7 +29,6 @@ import platform
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +36,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit import __version__
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, InputFileError
 from evalkit.io import atomic_write_json, atomic_write_text
-from evalkit.store.meta import RUN_META_FILE, RunMeta
+from evalkit.store.meta import RUN_META_FILE, RunMeta, RunRecord
 
 RESULT_FORMAT_VERSION = 1
 TIMES_SUFFIX = ".time.txt"  # <label>.time.txt: a run's seconds per frame, beside its <label>.txt
@@ -71,16 +70,6 @@ def git_commit() -> str | None:
 def safe_name(name: str) -> str:
     """A tracker or sequence name usable as a folder name."""
     return "".join(c if c.isalnum() or c in "-_.+" else "_" for c in name)
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """What the store knows of one finished or failed run."""
-
-    sequence: str
-    label: str
-    status: str
-    meta: dict[str, Any]
 
 
 class ResultStore:
@@ -122,36 +111,44 @@ class ResultStore:
         return d / f"{label}.txt", d / f"{label}{TIMES_SUFFIX}", d / f"{label}.json"
 
     def finished(self, folder: Path, sequence: str, label: str) -> bool:
-        """True when the run completed successfully before (its metadata, written last, says so)."""
-        _, _, meta = self.run_paths(folder, sequence, label)
-        if not meta.is_file():
+        """True when the run completed successfully before (its record, written last, says so)."""
+        _, _, record_path = self.run_paths(folder, sequence, label)
+        if not record_path.is_file():
             return False
         try:
-            return json.loads(meta.read_text()).get("status") == "ok"
-        except json.JSONDecodeError:
+            return RunRecord.read(record_path).finished
+        except InputFileError:  # a record cut short or edited by hand: run it again
             return False
 
     def write_run(self, folder: Path, sequence: str, label: str, boxes: NDArray[np.float64] | str,
-                  times: NDArray[np.float64], meta: dict[str, Any]) -> None:
-        """Write a run's boxes (or VOT-format lines), times, then its metadata, each atomically."""
-        box_path, time_path, meta_path = self.run_paths(folder, sequence, label)
+                  times: NDArray[np.float64], record: RunRecord | Mapping[str, Any]) -> None:
+        """Write a run's boxes (or VOT-format lines), times, then its record, each atomically."""
+        box_path, time_path, record_path = self.run_paths(folder, sequence, label)
         atomic_write_text(box_path, boxes if isinstance(boxes, str) else format_boxes(boxes))
         atomic_write_text(time_path, "\n".join(f"{t:.6f}" for t in np.asarray(times)) + "\n")
-        atomic_write_json(meta_path, {"sequence": sequence, "label": label, **meta})
+        self._write_record(record_path, sequence, label, record)
 
-    def write_failure(self, folder: Path, sequence: str, label: str, meta: dict[str, Any]) -> None:
+    def write_failure(self, folder: Path, sequence: str, label: str, record: RunRecord | Mapping[str, Any]) -> None:
         """Record a failed run (no boxes); it is retried on the next invocation."""
-        _, _, meta_path = self.run_paths(folder, sequence, label)
-        atomic_write_json(meta_path, {"sequence": sequence, "label": label, **meta})
+        self._write_record(self.run_paths(folder, sequence, label)[2], sequence, label, record)
+
+    @staticmethod
+    def _write_record(path: Path, sequence: str, label: str, record: RunRecord | Mapping[str, Any]) -> None:
+        """Write a run record naming its sequence and label; a mapping (the runner's) is checked as a read one is."""
+        if isinstance(record, RunRecord):
+            record = dataclasses.replace(record, sequence=sequence, label=label)
+        else:
+            record = RunRecord.from_json({"sequence": sequence, "label": label, **record}, path)
+        atomic_write_json(path, record.to_json())
 
     def records(self, folder: Path) -> list[RunRecord]:
-        """Every run recorded in a tracker folder."""
+        """Every readable run record in a tracker folder (sequence and label from the path where one lacks them)."""
         out = []
-        for meta_path in sorted(folder.glob("*/*.json")):
+        for record_path in sorted(Path(folder).glob("*/*.json")):
             try:
-                meta = json.loads(meta_path.read_text())
-            except json.JSONDecodeError:
+                record = RunRecord.read(record_path)
+            except InputFileError:
                 continue
-            out.append(RunRecord(meta.get("sequence", meta_path.parent.name), meta.get("label", meta_path.stem),
-                                 meta.get("status", "unknown"), meta))
+            out.append(dataclasses.replace(record, sequence=record.sequence or record_path.parent.name,
+                                           label=record.label or record_path.stem))
         return out
