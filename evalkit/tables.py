@@ -254,7 +254,8 @@ def format_comparison(a: str, b: str, results: list[PairedResult], suite: str, p
         "Difference": [f"{r.difference:+.4f}" for r in results],
         "95% CI": [f"[{r.interval[0]:+.4f}, {r.interval[1]:+.4f}]" for r in results],
         "p-value": [f"{r.p_value:.4f}" for r in results],
-        "": ["significant" if r.significant else "not significant" for r in results]})
+        "": ["significant" if r.significant else "not significant" if r.conclusive
+             else f"too few sequences (smallest p {r.min_p_value:.3g})" for r in results]})
     n = results[0].n_sequences if results else 0
     title = f"{a} vs {b} | {suite.upper()} | {protocol.upper()} | profile {profile} | {n} common sequences"
     return "\n".join([title, render(frame, fmt),

@@ -66,8 +66,9 @@ def test_paired_test_hand_cases() -> None:
                       v.n_success, v.n_precision, v.n_norm) for k, v in a.items()}
     r = paired_comparison(a, b, OTB_TOOLKIT, fields=("success_auc",), resamples=20000, seed=0)[0]
     assert r.difference > 0 and r.interval[0] > 0
-    # only the all-same-sign flips reach the observed |mean|: probability 2/1024 under the null
-    assert r.p_value == pytest.approx(2 / 1024, abs=0.0015)
+    # only the all-same-sign flips reach the observed |mean|: probability 2/1024 under the null, exactly (all
+    # 1024 flips enumerated)
+    assert r.exact and r.p_value == pytest.approx(2 / 1024, abs=1e-15)
     assert r.significant
 
 

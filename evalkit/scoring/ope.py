@@ -119,10 +119,15 @@ class ScoreReport(Report):
         return {"suite": self.suite, "protocol": self.protocol, "profile": self.profile, "partial": self.partial}
 
     def marks(self, name: str) -> str:
-        """`*` when some sequence was not scored; `=` when not significantly different from the best."""
+        """`*` when some sequence was not scored; `=` when not significantly different from the best; `?` when
+        there are too few sequences for the test to conclude anything (no p below 0.05 is reachable)."""
         t = self.trackers[name]
         flag = super().marks(name)
-        return flag + (" =" if t.vs_best is not None and not t.vs_best.significant else "")
+        if t.vs_best is None:
+            return flag
+        if not t.vs_best.conclusive:
+            return flag + " ?"
+        return flag + (" =" if not t.vs_best.significant else "")
 
     def extra_cells(self, name: str) -> dict[str, str]:
         """The p-value of the paired test against the best tracker (when statistics were computed)."""
@@ -136,9 +141,15 @@ class ScoreReport(Report):
     def notes(self) -> list[str]:
         """What `*`, `=` and the interval column mean."""
         out = super().notes()
-        if any(t.vs_best is not None and not t.vs_best.significant for t in self.trackers.values()):
+        compared = [t.vs_best for t in self.trackers.values() if t.vs_best is not None]
+        if any(r.conclusive and not r.significant for r in compared):
             out.append("= success AUC not significantly different from the best tracker's (paired sign-flip "
                        "permutation test over sequences, p >= 0.05)")
+        inconclusive = [r for r in compared if not r.conclusive]
+        if inconclusive:
+            r = inconclusive[0]
+            out.append(f"? too few sequences to conclude: with {r.n_sequences} the smallest p-value the paired test "
+                       f"can give is {r.min_p_value:.3g} (>= 0.05), so 'not significant' would mean nothing")
         if any(t.ci95 for t in self.trackers.values()):
             out.append("AUC 95% CI: percentile bootstrap over sequences; p vs best: paired sign-flip permutation test "
                        "of success AUC against the best tracker")
@@ -218,14 +229,16 @@ def _notice(notices: list[InputProblem] | None, run: Run, message: str) -> None:
         notices.append(InputProblem(run.source, None, message))
 
 
-class _RunProblem(EvalkitError):
+class RunProblem(EvalkitError):
+    """A run that cannot be aligned to its sequence (wrong length, start outside the annotation, ...): one problem."""
+
     def __init__(self, problem: InputProblem) -> None:
         self.problem = problem
         super().__init__(str(problem))
 
 
-def _problem(run: Run, line: int | None, message: str) -> _RunProblem:
-    return _RunProblem(InputProblem(run.source, line, message))
+def _problem(run: Run, line: int | None, message: str) -> RunProblem:
+    return RunProblem(InputProblem(run.source, line, message))
 
 
 POOLED_PROTOCOLS = ("tre", "sre")
@@ -242,10 +255,10 @@ def aligned_runs(rs: ResultSet, seq: Sequence, profile: Profile, others: Sequenc
     """
     runs = rs.runs_for(seq.name, seq.aliases, others)
     if not runs:
-        raise _RunProblem(InputProblem(rs.source, None, f"no result for sequence {seq.name}"))
+        raise RunProblem(InputProblem(rs.source, None, f"no result for sequence {seq.name}"))
     if protocol in POOLED_PROTOCOLS and len(runs) < 2:
         message = f"holds 1 run of {seq.name}; {protocol.upper()} needs the protocol's runs (OTB: 20 TRE, 12 SRE)"
-        raise _RunProblem(InputProblem(runs[0].source, None, message))
+        raise RunProblem(InputProblem(runs[0].source, None, message))
     out = []
     for run in runs[:1] if protocol == "ope" else runs:
         start = seq.first_start_index(profile.honour_init_omit) if protocol == "ope" else 0
@@ -301,7 +314,7 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
             try:
                 aligned[seq.name] = aligned_runs(rs, seq, profile, [n for n in names if n != seq.name], protocol,
                                                  notices)
-            except _RunProblem as exc:
+            except RunProblem as exc:
                 problems.append(exc.problem)
                 unscored.append(seq.name)
         per_seq = evaluate_aligned(aligned, profile, suite.family, problems, unscored)
