@@ -112,19 +112,30 @@ def _padding_value(image: NDArray[np.generic], padding: Padding) -> NDArray[np.g
     return colour.astype(image.dtype)
 
 
-def _region(image: NDArray[np.generic], x0: int, y0: int, x1: int, y1: int, padding: Padding) -> NDArray[np.generic]:
-    """Pixels ``[y0, y1) x [x0, x1)`` of ``image`` with the outside filled by ``padding``."""
+_CV_BORDER_DTYPES = {np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64)}
+
+
+def _region(image: NDArray[np.generic], x0: int, y0: int, x1: int, y1: int,
+            colour: NDArray[np.generic] | None) -> NDArray[np.generic]:
+    """Pixels ``[y0, y1) x [x0, x1)`` of ``image``, the outside filled with ``colour`` (None: the nearest edge pixel);
+    a view of the image when the region lies inside it."""
     height, width = image.shape[:2]
-    colour = _padding_value(image, padding)
+    if x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height:
+        return image[y0:y1, x0:x1]
     if colour is None:  # edge replication: clipped indices
         rows = np.clip(np.arange(y0, y1), 0, height - 1)
         cols = np.clip(np.arange(x0, x1), 0, width - 1)
         return image[rows[:, None], cols[None, :]]
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    inside = image[iy0:iy1, ix0:ix1]
+    if ix1 > ix0 and iy1 > iy0 and colour.size <= 4 and image.dtype in _CV_BORDER_DTYPES:  # one OpenCV pass
+        out = cv2.copyMakeBorder(inside, iy0 - y0, y1 - iy1, ix0 - x0, x1 - ix1, cv2.BORDER_CONSTANT,
+                                 value=colour.tolist())
+        return out.reshape(y1 - y0, x1 - x0, *image.shape[2:])
     out = np.empty((y1 - y0, x1 - x0, *image.shape[2:]), dtype=image.dtype)
     out[...] = colour if image.ndim == 3 else colour[0]
-    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
     if ix1 > ix0 and iy1 > iy0:
-        out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = image[iy0:iy1, ix0:ix1]
+        out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = inside
     return out
 
 
@@ -161,24 +172,26 @@ def crop_pyramid(image: NDArray[np.generic], center: ArrayLike, sizes: ArrayLike
                  padding: Padding = "mean", interpolation: int = cv2.INTER_LINEAR) -> NDArray[np.generic]:
     """N patches of ``sizes`` (N numbers: squares, or N x 2 (w, h)) around one centre, resized: N x H x W (x C).
 
-    The union of the crops is read and padded once; each scale is then a view of it, resized on its own.
+    The union of the crops is read and padded once (not copied at all when it lies inside the image); each scale is
+    then a view of it, resized on its own straight into the output.
     """
     image = _check_image(image)
-    if isinstance(padding, str) and padding == "mean":
-        padding = mean_colour(image)  # computed once for every scale
+    colour = _padding_value(image, padding)  # checked (and the mean computed) once for every scale
     corners = crop_corners(center, sizes)
     oh, ow = _out_hw(out_size)
     ux0, uy0 = corners[:, 0].min(), corners[:, 1].min()
     ux1, uy1 = corners[:, 2].max(), corners[:, 3].max()
-    union = _region(image, int(ux0), int(uy0), int(ux1), int(uy1), padding)
+    union = _region(image, int(ux0), int(uy0), int(ux1), int(uy1), colour)
     out = np.empty((len(corners), oh, ow, *image.shape[2:]), dtype=image.dtype)
     for i, (x0, y0, x1, y1) in enumerate(corners):
         patch = union[y0 - uy0:y1 - uy0, x0 - ux0:x1 - ux0]
         if patch.shape[0] == oh and patch.shape[1] == ow:
             out[i] = patch
         else:
-            resized = cv2.resize(np.ascontiguousarray(patch), (ow, oh), interpolation=interpolation)
-            out[i] = resized.reshape(out[i].shape)
+            dst = out[i]
+            resized = cv2.resize(patch, (ow, oh), dst=dst, interpolation=interpolation)
+            if not np.shares_memory(resized, dst):  # OpenCV allocated its own (e.g. an H x W x 1 output)
+                dst[...] = resized.reshape(dst.shape)
     return out
 
 

@@ -1,0 +1,42 @@
+"""trackers.common.inference: the rewritten network computes the same function (max pools bit-identical)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from trackers.common.inference import SeparableMaxPool2d, prepare_for_tracking, separable_pools
+
+
+@pytest.mark.parametrize(("kernel", "stride"), [(3, 2), (3, 1), (2, 2), (1, 1), (5, 3)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_separable_max_pool_is_bit_identical(kernel: int, stride: int, channels_last: bool) -> None:
+    torch.manual_seed(0)
+    for shape in ((3, 14, 123, 123), (1, 5, 7, 9), (2, 3, kernel, kernel + 4)):
+        x = torch.randn(*shape)
+        if channels_last:
+            x = x.to(memory_format=torch.channels_last)
+        out = SeparableMaxPool2d(kernel, stride)(x)
+        assert torch.equal(out, nn.functional.max_pool2d(x, kernel, stride)), shape
+        assert out.is_contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    with pytest.raises(ValueError, match="smaller than the pooling window"):
+        SeparableMaxPool2d(3, 2)(torch.zeros(1, 1, 2, 5))
+
+
+def test_only_plain_pools_are_replaced_and_the_network_keeps_its_function() -> None:
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 8, 5, 2), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(3, 2),
+                        nn.Sequential(nn.Conv2d(8, 8, 3), nn.MaxPool2d(2, 2, padding=1)), nn.MaxPool2d((3, 2), 1))
+    net[1].running_mean.uniform_(-1, 1)
+    net[1].running_var.uniform_(0.5, 2)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        ref = net.eval()(x)
+        fast = prepare_for_tracking(separable_pools(net))
+        assert isinstance(fast[3], SeparableMaxPool2d) and isinstance(fast[1], nn.Identity)
+        assert isinstance(fast[4][1], nn.MaxPool2d) and isinstance(fast[5], nn.MaxPool2d)  # padded / rectangular
+        out = fast(x.to(memory_format=torch.channels_last))
+    assert torch.allclose(out, ref, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="eval mode"):
+        prepare_for_tracking(nn.Sequential(nn.Conv2d(1, 1, 1)).train())
