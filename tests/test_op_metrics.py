@@ -3,7 +3,8 @@
 Hand-computed cases: IoU values chosen exactly on and around 0.5 / 0.75 check the strict ``>`` of pytracking's
 extract_results.py (``err_overlap > threshold_set_overlap``), and two sequences check that the suite value is the mean
 of per-sequence rates (the averaged success curve), not a pool over frames. The last test follows the two new fields
-through every output (DataFrame, JSON, CSV, text table) with no output code changed for them.
+through every output (DataFrame, JSON, CSV, text table) with no output code changed for them. The golden case
+compares with got10k's ExperimentUAV123 success curve on the released UAV20L results (``../shared``).
 
     .venv/bin/python -m pytest tests/test_op_metrics.py -q
 """
@@ -15,12 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_module
 
 from evalkit import tables
+from evalkit.datasets import load_suite
 from evalkit.datasets.base import Sequence, Suite
 from evalkit.metrics.ope import FIELDS, aggregate, evaluate_run, success_at
 from evalkit.metrics.profiles import PYSOT
-from evalkit.results import ResultSet, Run
+from evalkit.results import ResultSet, Run, discover_results
 from evalkit.scoring.ope import OPE_COLUMNS, score_ope
 
 GT = np.array([1.0, 1.0, 10.0, 10.0])  # area 100; with the continuous IoU, a box [1, 1, 10, h] has IoU h / 10
@@ -82,3 +85,20 @@ def test_op_fields_reach_every_output() -> None:
     assert "OP50" in text and "OP75" in text and "0.700" in text and "0.500" in text
     per_seq = report.per_sequence().set_index("sequence")
     assert per_seq.loc["s1", "op50"] == pytest.approx(0.4) and per_seq.loc["s2", "op75"] == pytest.approx(0.8)
+
+
+def test_golden_uav20l_against_got10k_success_curve(shared_dir: Path, tmp_path: Path) -> None:
+    """Golden case: the five released UAV20L trackers under the got10k profile; got10k's ExperimentUAV123 report
+    (an independent implementation, threshold set linspace(0, 1, 21), IoU > t) holds OP50 / OP75 at indices 10 / 15
+    of its success curve, and evalkit's fields equal them exactly (DSST: OP50 0.4017, OP75 0.1738)."""
+    experiments = require_module("got10k.experiments")
+    from test_got10k_profile import compare
+
+    suite = load_suite("uav20l", shared_dir / "data" / "uav123")
+    sets = discover_results(shared_dir / "data" / "results" / "uav20l_dcf")
+    comparison = compare(experiments, "ExperimentUAV123", "UAV20L", suite, sets, tmp_path)
+    for name, t in comparison.evalkit.trackers.items():
+        curve = comparison.got10k[name]["overall"]["success_curve"]
+        assert t.score.op50 == curve[10] and t.score.op75 == curve[15], name
+        assert 0 < t.score.op75 < t.score.op50 < 1
+    assert round(comparison.evalkit.trackers["DSST"].score.op50, 4) == 0.4017
