@@ -5,7 +5,7 @@
 
 Arrays in, a number out: the mean Euclidean distance between predicted and ground-truth centres (x + (w - 1) / 2, as
 the OTB toolkit computes centres) over the frames whose ground truth is valid (finite, positive size), frames with a
-non-finite prediction left out. The suite mean over result sets is :mod:`evalkit.scoring_centre_error`.
+non-finite prediction left out. The suite mean over result sets is :mod:`evalkit.scoring.centre_error`.
 """
 
 from __future__ import annotations

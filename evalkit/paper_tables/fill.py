@@ -7,7 +7,7 @@
     0.582...
 
 Every number comes from evalkit's own scoring (:func:`evalkit.scoring.score`,
-:func:`evalkit.scoring_centre_error.mean_centre_error`), the stored per-frame times, or a measured complexity JSON;
+:func:`evalkit.scoring.centre_error.mean_centre_error`), the stored per-frame times, or a measured complexity JSON;
 the published values (``published.json``) are only ever shown beside them. A suite without a data root leaves its
 cells empty and says so in a note; a tracker scored on part of a suite gets a partial mark.
 """
@@ -229,7 +229,7 @@ def _cell(metric: Metric, printed_name: str, rs: ResultSet, layout: Layout, inpu
             return Cell(None)
         return Cell(float(getattr(t.score, metric.field)), partial=not t.complete or report.partial)
     if metric.source == "centre-error":
-        from evalkit.scoring_centre_error import mean_centre_error
+        from evalkit.scoring.centre_error import mean_centre_error
 
         suite = inputs.suite(metric.suite)
         if suite is None or not rs.runs:
