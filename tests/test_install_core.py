@@ -5,7 +5,7 @@ OpenCV, and gives the same numbers as the development install.
 
 The repository is copied (without .git, virtual environments and build output) and installed non-editable, so the
 test sees what a user's ``pip install`` gets: the declared dependencies and the packaged data files, nothing from the
-working tree. pip uses its usual index and cache (a local index on machines without network). About 75 s on a busy
+working tree. pip uses its usual index and cache (a local index on machines without network). About 90 s on a busy
 2-core machine, most of it pip unpacking numpy, scipy, pandas and matplotlib.
 """
 
@@ -63,41 +63,65 @@ def _same_numbers(a: Any, b: Any, where: str = "") -> list[str]:
     return [f"{where}: {a!r} vs {b!r}"]
 
 
-def test_core_install_scores_without_torch_or_opencv(tmp_path: Path, shared_dir: Path) -> None:
-    """A fresh venv with ``pip install <repo>`` (core only) cannot import torch or cv2, ``evalkit score`` gives the six
-    OTB-100 trackers of the CFNet release the numbers the development install gives, and ``evalkit run`` says which
-    extra it needs (no traceback)."""
-    source = _copy_source(tmp_path / "src")
-    env_dir = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def core_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Python of a fresh venv holding ``pip install <copy of the repo>`` without extras (built once per module)."""
+    tmp = tmp_path_factory.mktemp("core-install")
+    source = _copy_source(tmp / "src")
+    env_dir = tmp / "venv"
     # no pip inside (ensurepip alone took 25 s): this interpreter's pip installs into it with --python; no bytecode
     # compilation of numpy, scipy, pandas and matplotlib (the slowest part of the install, and not what is tested)
     venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(env_dir)
     python = env_dir / ("Scripts" if os.name == "nt" else "bin") / "python"
     pip = _run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--disable-pip-version-check",
-                "--no-compile", source], tmp_path, PIP_TIMEOUT_S)
+                "--no-compile", source], tmp, PIP_TIMEOUT_S)
     assert pip.returncode == 0, f"pip install of the core package failed:\n{pip.stderr[-4000:]}"
-
-    for module in ("torch", "cv2"):
-        probe = _run([python, "-c", f"import {module}"], tmp_path, 60)
-        assert probe.returncode != 0, f"the core install pulled in {module}: {probe.stdout}"
-    where = _run([python, "-c", "import evalkit; print(evalkit.__file__)"], tmp_path, 60)
+    where = _run([python, "-c", "import evalkit; print(evalkit.__file__)"], tmp, 60)
     assert where.returncode == 0 and str(env_dir) in where.stdout, f"evalkit not from the fresh venv: {where}"
+    return python
 
-    args = ["score", "--suite", "otb100", "--data-root", shared_dir / "data" / "otb100",
-            "--results", shared_dir / "data" / "results" / "otb100_cfnet_release", "--format", "json"]
-    fresh = _run([python.parent / "evalkit", *args], tmp_path, 300)
+
+def _results(shared_dir: Path) -> list[str | Path]:
+    """The OTB-100 data root and the CFNet release's result archive (six trackers), as CLI arguments."""
+    return ["--data-root", shared_dir / "data" / "otb100",
+            "--results", shared_dir / "data" / "results" / "otb100_cfnet_release"]
+
+
+def test_core_install_scores_without_torch_or_opencv(core_python: Path, shared_dir: Path, tmp_path: Path) -> None:
+    """The core install cannot import torch or cv2, ``evalkit score`` gives the six OTB-100 trackers of the CFNet
+    release the numbers the development install gives, and ``evalkit run`` says which extra it needs."""
+    for module in ("torch", "cv2"):
+        probe = _run([core_python, "-c", f"import {module}"], tmp_path, 60)
+        assert probe.returncode != 0, f"the core install pulled in {module}: {probe.stdout}"
+
+    args = ["score", "--suite", "otb100", *_results(shared_dir), "--format", "json"]
+    fresh = _run([core_python.parent / "evalkit", *args], tmp_path, 300)
     assert fresh.returncode == 0, f"evalkit score failed in the core install:\n{fresh.stderr[-4000:]}"
     dev = _run([sys.executable, "-c", "from evalkit.cli import main; main()", *args], REPO_ROOT, 300)
     assert dev.returncode == 0, dev.stderr[-4000:]
-
-    run = _run([python.parent / "evalkit", "run", "--trackers", "kcf", "--suite", "demo"], tmp_path, 120)
-    assert run.returncode != 0 and "pip install 'evalkit[trackers]'" in run.stderr, run.stderr[-2000:]
-    assert "Traceback" not in run.stderr, run.stderr[-2000:]
-
     got, want = json.loads(fresh.stdout), json.loads(dev.stdout)
     assert len(got["trackers"]) == 6, sorted(got["trackers"])
     differences = _same_numbers(got, want)
     assert not differences, "core install and development install disagree:\n" + "\n".join(differences[:20])
+
+    run = _run([core_python.parent / "evalkit", "run", "--trackers", "kcf", "--suite", "demo"], tmp_path, 120)
+    assert run.returncode != 0 and "pip install 'evalkit[trackers]'" in run.stderr, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]
+
+
+@pytest.mark.slow  # about 70 s more on a busy 2-core machine; the score test above covers the install itself
+def test_core_install_tables_and_reports(core_python: Path, shared_dir: Path, tmp_path: Path) -> None:
+    """The core install fills a published table and writes the PDF and HTML reports (no torch, no OpenCV)."""
+    evalkit = core_python.parent / "evalkit"
+    table = _run([evalkit, "table", "--layout", "cfnet-table1", *_results(shared_dir), "--format", "markdown"],
+                 tmp_path, 300)
+    assert table.returncode == 0, table.stderr[-4000:]
+    assert "CFNet-conv2" in table.stdout and "SiamFC-3s" in table.stdout, table.stdout[-2000:]
+    for out in (tmp_path / "report.pdf", tmp_path / "report.html"):
+        report = _run([evalkit, "report", "--suite", "otb100", *_results(shared_dir), "--out", out, "--no-progress"],
+                      tmp_path, 300)
+        assert report.returncode == 0, report.stderr[-4000:]
+        assert out.stat().st_size > 10_000, f"{out} is {out.stat().st_size} bytes"
 
 
 @pytest.mark.parametrize(("a", "b", "same"), [
