@@ -1,2 +1,3 @@
-"""Tracker implementations behind evalkit's adapter interface (SiamFC, FDSiamFC, CFNet, DCFNet, DCFFNet, classic
-OpenCV trackers). The adapter interface and the trackers arrive with their own issues; scoring needs none of them."""
+"""Tracker implementations of evalkit's tracker contract (:mod:`evalkit.tracker`): SiamFC, FDSiamFC, CFNet, DCFNet,
+DCFFNet and the classic OpenCV trackers. They need the ``trackers`` extra (``pip install 'evalkit[trackers]'``: torch,
+OpenCV); evalkit reaches them only through its registry, so scoring needs none of them."""
