@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from evalkit import geometry
+from evalkit.datasets import load_suite
+from evalkit.metrics.centre_error import sequence_centre_error
 from evalkit.metrics.ope import PredictionError, _counts_within, aggregate, evaluate_run, pool
 from evalkit.metrics.profiles import GOT10K, OTB_TOOLKIT, PYSOT, PYTRACKING
 from evalkit.registry import PROFILES
+from evalkit.results import ResultSet, Run
+from evalkit.scoring.centre_error import mean_centre_error
 
 ALL_PROFILES = [OTB_TOOLKIT, GOT10K, PYSOT, PYTRACKING]
 
@@ -252,3 +258,37 @@ def test_threshold_arrays_are_built_as_each_toolkit_builds_them() -> None:
     ids = np.zeros(1, dtype=np.intp)
     assert _counts_within(value, GOT10K.norm_precision_thresholds, ids, 1)[0, 35] == 1
     assert _counts_within(value, PYSOT.norm_precision_thresholds, ids, 1)[0, 35] == 0
+
+
+# --- centre location error ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("pred", "gt", "from_gt", "expected"), [
+    ([[0, 0, 10, 10]], [[3, 4, 10, 10]], False, 5.0),  # centres (4.5, 4.5) and (7.5, 8.5)
+    ([[0, 0, 10, 10], [0, 0, 10, 10]], [[3, 4, 10, 10], [0, 0, 10, 10]], True, 0.0),  # first row from the GT
+    ([[0, 0, 10, 10], [0, 0, 10, 10]], [[np.nan] * 4, [6, 8, 10, 10]], False, 10.0),  # no GT: frame left out
+    ([[0, 0, 10, 10], [np.nan] * 4], [[0, 0, 12, 10], [0, 0, 10, 10]], False, 1.0),  # NaN prediction left out
+    ([[0, 0, 4, 4]], [[0, 0, 0, 4]], False, float("nan")),  # zero-size GT: nothing to measure
+])
+def test_sequence_centre_error_by_hand(pred: list[list[float]], gt: list[list[float]], from_gt: bool,
+                                       expected: float) -> None:
+    """Mean centre distance (OTB centres x + (w - 1) / 2) over frames with a valid ground truth; inputs untouched."""
+    pred_in = np.array(pred, dtype=np.float64)
+    before = pred_in.copy()
+    got = sequence_centre_error(pred_in, gt, first_frame_from_gt=from_gt)
+    assert got == pytest.approx(expected, nan_ok=True)
+    np.testing.assert_array_equal(pred_in, before)
+
+
+def test_mean_centre_error_of_shifted_ground_truth(shared_dir: Path) -> None:
+    """Ground truth shifted by (3, 4) px scores 5 px on every sequence (0 with the first frame given); a sequence
+    without a result is named, not scored."""
+    suite = load_suite("otb100", shared_dir / "data" / "otb100", ["Couple", "Crossing", "Dog"])
+    shifted = ResultSet("shifted", shared_dir)
+    for seq in list(suite)[:2]:
+        shifted.add_runs(seq.name, [Run(seq.ground_truth + [3.0, 4.0, 0.0, 0.0], None, shared_dir / seq.name)])
+    cle = mean_centre_error(suite, shifted, PYSOT)  # pysot keeps the stored first frame
+    assert cle.per_sequence == pytest.approx({"Couple": 5.0, "Crossing": 5.0}) and cle.value == pytest.approx(5.0)
+    assert cle.unscored == ["Dog"] and cle.n_sequences == 2
+    with_gt_first = mean_centre_error(suite, shifted, OTB_TOOLKIT)
+    n = {s.name: int(geometry.valid_boxes(s.ground_truth).sum()) for s in list(suite)[:2]}
+    assert with_gt_first.per_sequence["Couple"] == pytest.approx(5.0 * (n["Couple"] - 1) / n["Couple"])
