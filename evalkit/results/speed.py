@@ -5,7 +5,8 @@
     (142.3, 'cuda')
 
 Times are read from evalkit's store (``<label>.time.txt`` beside each run, written by the harness) or got10k's
-layout (``times/<seq>_time.txt``, ``got10k/experiments/otb.py``; or ``<seq>_time.txt`` beside the boxes). A
+layouts (``times/<seq>_time.txt``, ``got10k/experiments/otb.py``; ``<seq>_time.txt`` beside the boxes, or beside
+the ``<seq>/<seq>_NNN.txt`` repetitions with a column per repetition, ``got10k/experiments/got10k.py``). A
 sequence's FPS is its frame count over its total time (initialisation included), and a tracker's FPS is the mean over
 sequences, as the OTB toolkit averages per-sequence speeds. Result archives without times (OTB .mat
 files) have no speed; it is never guessed. The device is what the store's ``run.json`` records.
@@ -20,6 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from evalkit.datasets.names import canonical_key
+from evalkit.errors import InputFileError
+from evalkit.results.got10k import read_times
+from evalkit.results.got10k import time_file as got10k_time_file
 from evalkit.results.model import ResultSet
 from evalkit.results.text import TIME_SUFFIX, TIMES_FOLDER
 from evalkit.store.reader import stored_run_meta
@@ -36,21 +40,22 @@ class Speed:
 
 
 def time_file(source: Path) -> Path | None:
-    """The per-frame time file beside a stored run, in evalkit's or got10k's layout; None when there is none."""
+    """The per-frame time file beside a stored run, in evalkit's or got10k's layouts; None when there is none."""
     stem = source.name[: -len(".txt")] if source.name.endswith(".txt") else source.stem
     for candidate in (source.with_name(f"{stem}{STORE_TIMES_SUFFIX}"),
                       source.parent / TIMES_FOLDER / f"{stem}{TIME_SUFFIX}.txt",
                       source.with_name(f"{stem}{TIME_SUFFIX}.txt")):
         if candidate.is_file():
             return candidate
-    return None
+    return got10k_time_file(source)  # <seq>/<seq>_NNN.txt: one <seq>_time.txt for every repetition
 
 
 def sequence_fps(path: Path) -> float | None:
-    """Frames over total seconds of one time file (non-finite entries ignored); None when unreadable or empty."""
+    """Frames over total seconds of one time file (non-finite entries ignored; got10k's repetition columns all
+    count); None when unreadable or empty."""
     try:
-        times = np.loadtxt(path, dtype=np.float64, ndmin=1, delimiter=None)
-    except (OSError, ValueError):
+        times = read_times(path)
+    except (OSError, InputFileError):  # a speed is never guessed: an unreadable file gives none
         return None
     times = times[np.isfinite(times)]
     total = float(times.sum())
