@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from evalkit.errors import EvalkitError
 from evalkit.geometry import iou
+from evalkit.harness import pick_device
 from evalkit.registry import TRACKERS, tracker_class
 from evalkit.tracker import ParameterError, Prediction, Tracker, build_params
 from trackers.classic import CSRT, KCF, MIL, MOSSE, MedianFlow
@@ -38,6 +40,7 @@ def test_parameters_are_typed_frozen_and_strict() -> None:
         build_params(_Params, {"use_hog": "maybe"})
     with pytest.raises(ParameterError, match="not an integer"):
         build_params(_Params, {"steps": 2.5})
+    assert issubclass(ParameterError, EvalkitError)  # the CLI prints it as a message, not a traceback
 
 
 def test_prediction_checks_its_box() -> None:
@@ -45,6 +48,18 @@ def test_prediction_checks_its_box() -> None:
     assert Prediction([1, 2, 3, 4]).box.dtype == np.float64
     with pytest.raises(ValueError):
         Prediction([1, 2, 3])
+
+
+def test_pick_device_prefers_cuda_and_needs_no_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An explicit device wins; else CUDA exactly when torch sees a GPU; without torch (core install) the CPU."""
+    import torch
+
+    assert pick_device("cuda:1") == "cuda:1"
+    assert pick_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device() == "cuda"
+    monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` meets when torch is not installed
+    assert pick_device() == "cpu"
 
 
 def test_registry_names_and_suggestions() -> None:
