@@ -16,6 +16,9 @@ Box formats:
 - polygons: N x 2K vertex lists x1, y1, x2, y2, ... (VOT rotated boxes).
 
 Centres follow the OTB convention shared by every toolkit: ``x + (w - 1) / 2``.
+
+VOT regions, their rasterised overlap and the frame codes of a VOT run are :mod:`evalkit.geometry.region`. The
+geometry layer is the bottom of evalkit: it imports nothing of evalkit above it (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
