@@ -128,17 +128,19 @@ def subwindow(image: NDArray[np.float32], pos: tuple[float, float], model_side: 
 
 
 def scale_pyramid(image: NDArray[np.float32], pos: tuple[float, float], sides: NDArray[np.float64], out_side: int,
-                  avg: NDArray[np.float64]) -> NDArray[np.float32]:
-    """``make_scale_pyramid``: (n, out_side, out_side, C) crops of ``sides`` around 1-based ``pos``, in two stages."""
+                  avg: NDArray[np.float64], only: int | None = None) -> NDArray[np.float32]:
+    """``make_scale_pyramid``: (n, out_side, out_side, C) crops of ``sides`` around 1-based ``pos``, in two stages;
+    ``only``: just that scale, (1, out_side, out_side, C) (tracker.m keeps only the middle one of an exemplar's)."""
     rounded = np.asarray(matlab_round(np.asarray(sides, dtype=np.float64)), dtype=np.float64).reshape(-1)
     max_side, min_side = int(rounded[-1]), int(rounded[0])
     search_side = int(matlab_round(out_side * max_side / min_side))
     region = subwindow(image, pos, search_side, max_side, avg)
     centre = ((1 + search_side) / 2, (1 + search_side) / 2)
-    out = np.empty((len(rounded), out_side, out_side, image.shape[2]), dtype=np.float32)
-    for s, side in enumerate(rounded):
-        target_side = int(matlab_round(out_side * side / min_side))
-        out[s] = subwindow(region, centre, out_side, target_side, avg)
+    chosen = range(len(rounded)) if only is None else [only]
+    out = np.empty((len(chosen), out_side, out_side, image.shape[2]), dtype=np.float32)
+    for i, s in enumerate(chosen):
+        target_side = int(matlab_round(out_side * rounded[s] / min_side))
+        out[i] = subwindow(region, centre, out_side, target_side, avg)
     return out
 
 

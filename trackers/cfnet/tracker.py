@@ -283,8 +283,8 @@ class CFNetTracker(Tracker):
     def _template(self, image: NDArray[np.float32]) -> torch.Tensor:
         """The exemplar's template: the middle scale of a pyramid of ``s_z``, as tracker.m cuts it."""
         middle = len(self.scales) // 2
-        z = scale_pyramid(image, self.pos, self.s_z * self.scales, self.net.exemplar_size, self.avg)[middle]
-        return self.net.template(self._tensor(z[None]))
+        z = scale_pyramid(image, self.pos, self.s_z * self.scales, self.net.exemplar_size, self.avg, only=middle)
+        return self.net.template(self._tensor(z))
 
     @torch.no_grad()
     def initialize(self, frame: NDArray[np.uint8], box: NDArray[np.float64]) -> None:
