@@ -76,6 +76,7 @@ def per_sequence_values(counts: Iterable[RunCounts], profile: Profile) -> dict[s
 
 
 ALPHA = 0.05  # the level `significant` and `conclusive` refer to
+BATCH = 1000  # resamples per vectorised call: bounds memory (all 10,000 at once held ~0.2 GB more on LaSOT's 280)
 
 
 def _kept_mean(values: NDArray[np.float64], kept: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
@@ -95,7 +96,7 @@ def _bootstrap(data: tuple[NDArray[np.float64], ...], statistic: Callable[..., N
     if len(data[0]) < 2:
         value = np.asarray(statistic(*[d[None, :] for d in data], axis=-1))[..., 0]
         return value, value
-    res = stats.bootstrap(data, statistic, paired=True, vectorized=True, n_resamples=resamples,
+    res = stats.bootstrap(data, statistic, paired=True, vectorized=True, n_resamples=resamples, batch=BATCH,
                           confidence_level=level, method="percentile", rng=np.random.default_rng(seed))
     return np.asarray(res.confidence_interval.low), np.asarray(res.confidence_interval.high)
 
@@ -192,7 +193,7 @@ def paired_comparison(a: dict[str, RunCounts], b: dict[str, RunCounts], profile:
         score_b = float(_kept_mean(vb.values, vb.kept.astype(np.float64)))
         # the test statistic is the plain mean of the per-sequence differences (every sequence counts once)
         test = stats.permutation_test((va.values, vb.values), mean_difference, permutation_type="samples",
-                                      vectorized=True, n_resamples=resamples, alternative="two-sided",
+                                      vectorized=True, n_resamples=resamples, batch=BATCH, alternative="two-sided",
                                       rng=np.random.default_rng(seed + 1))
         results.append(PairedResult(name, score_a, score_b, score_a - score_b, (float(low[i]), float(high[i])),
                                     float(test.pvalue), n, min_p, exact))
