@@ -138,3 +138,18 @@ def test_vot2019_cli_scores_known_failures_and_accuracy(shared_dir: Path, tmp_pa
     assert np.isfinite(t["eao"])
     got = {r["attribute"]: r["failures"] for r in report["per_attribute"] if r["tracker"] == "Known"}
     assert {k: got[k] for k in tag_failures} == tag_failures
+
+
+def test_short_tag_file_in_the_folder_layout_is_padded_with_a_notice(tmp_path: Path) -> None:
+    """VOT toolkit folders: graduate with 3 frames, a camera_motion.tag of 2 lines -> the third frame is untagged."""
+    seq = tmp_path / "graduate"
+    seq.mkdir()
+    (seq / "groundtruth.txt").write_text("1,1,10,10\n2,2,10,10\n3,3,10,10\n")
+    (seq / "camera_motion.tag").write_text("1\n1\n")
+    (seq / "occlusion.tag").write_text("0\n1\n1\n")
+    (seq / "sequence").write_text("width=64\nheight=48\n")
+    suite = load_suite("vot2019", tmp_path)
+    assert [s.name for s in suite] == ["graduate"] and suite["graduate"].image_size == (64, 48)
+    assert suite["graduate"].tags["camera_motion"].tolist() == [True, True, False]
+    (notice,) = suite.notices
+    assert "graduate (camera_motion: 2 of 3)" in str(notice) and "occlusion" not in str(notice)
