@@ -188,3 +188,18 @@ def test_list_file_replaces_the_shipped_list(tmp_path: Path) -> None:
     assert main(["pack", "--suite", "got10k-test", "--results", str(tmp_path / "T"), "--out", str(out),
                  "--list", str(tmp_path / "list.txt")]) == 0
     assert len(read_zip(out)) == 4
+
+
+def test_a_line_without_four_values_is_named(tmp_path: Path) -> None:
+    """A TrackingNet result line with three values: refused, the problem names the file and line."""
+    names = sequence_list("trackingnet")[:2]
+    (tmp_path / "T").mkdir()
+    for n in names:
+        np.savetxt(tmp_path / "T" / f"{n}.txt", np.ones((3, 4)), fmt="%.1f", delimiter=",")
+    bad = tmp_path / "T" / f"{names[1]}.txt"
+    bad.write_text("1,2,3,4\n1,2,3\n1,2,3,4\n")
+    (rs,) = discover_results(tmp_path / "T")
+    with pytest.raises(PackRefused) as info:
+        write_pack("trackingnet", rs, tmp_path / "t.zip", names)
+    assert str(bad) + ":2:" in str(info.value) and not (tmp_path / "t.zip").exists()
+    assert info.value.missing == []  # named by its file's problem, not also as missing

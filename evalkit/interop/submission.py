@@ -158,10 +158,14 @@ def pack_files(suite: str, rs: ResultSet, names: SequenceABC[str], frames: Mappi
     missing: list[str] = []
     files: dict[str, str] = {}
     counts = {canonical_key(k): v for k, v in (frames or {}).items()}
+    # a sequence whose file could not be read is named by that file's problem, not listed as missing too
+    unreadable = {canonical_key(part) for p in problems if p.path is not None
+                  for part in (Path(p.path).stem, Path(p.path).parent.name)}
     for name in names:
         runs = rs.runs_for(name, others=[n for n in names if n != name])
         if not runs:
-            missing.append(name)
+            if canonical_key(name) not in unreadable:
+                missing.append(name)
             continue
         expected = counts.get(canonical_key(name))
         if suite == "trackingnet":
