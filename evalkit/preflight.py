@@ -252,7 +252,7 @@ def _check_suite(suite: str, root: str | os.PathLike[str] | None, sequences: Seq
     flag = f"--data-root {suite}=PATH"
     if root is None and suite != "demo":
         env = "EVALKIT_DATA_" + suite.upper().replace("-", "_")
-        return [Problem("data", suite, "no data root given or configured",
+        return [Problem("data", suite, f"no data root for {suite} (none given or configured)",
                         f"{flag} (or [datasets] {suite} = \"PATH\" in evalkit.toml, or export {env}=PATH); "
                         f"PATH holds {_layout(suite)}")]
     if root is not None and not Path(root).expanduser().exists():

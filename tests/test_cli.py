@@ -131,3 +131,27 @@ def test_a_broken_command_module_leaves_the_others_working(monkeypatch: pytest.M
     capsys.readouterr()
     assert cli.main(["no-such-command"]) == 2
     assert "unavailable" in capsys.readouterr().err
+
+
+def test_compare_frames_reports_agreement_and_first_parting(shared_dir: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`compare --frames`: per sequence the mean IoU between two trackers' boxes and the first frame they part.
+    B is A shifted right by half the box width from row 10 on, so IoU there is (w/2 * h) / (1.5 * w * h) = 1/3."""
+    seq = load_suite("otb100", shared_dir / "data" / "otb100", ["Couple"])["Couple"]
+    a = seq.ground_truth.copy()
+    b = a.copy()
+    b[10:, 0] += b[10:, 2] / 2
+    for name, boxes in (("A", a), ("B", b)):
+        (tmp_path / name).mkdir()
+        np.savetxt(tmp_path / name / "Couple.txt", boxes, fmt="%.4f", delimiter=",")
+    rc = main(["compare", "A", "B", "--frames", "--suite", "otb100", "--data-root", str(shared_dir / "data" / "otb100"),
+               "--results", str(tmp_path), "--sequences", "Couple", "--format", "json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)["sequences"]["Couple"]
+    n = len(a)
+    assert out["n_compared"] == n and out["first_parting"] == 10
+    assert out["mean_iou"] == pytest.approx((10 + (n - 10) / 3) / n, abs=1e-6)
+    assert main(["compare", "A", "B", "--frames", "--suite", "otb100", "--data-root",
+                 str(shared_dir / "data" / "otb100"), "--results", str(tmp_path), "--sequences", "Couple"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Couple"))
+    assert row.split()[2] == str(seq.frame_number(10))

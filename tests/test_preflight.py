@@ -124,7 +124,7 @@ def test_data_root_problems(isolated: Path, otb_root: Path, monkeypatch: pytest.
     assert found["otb100"].fix.startswith("--allow-partial")
     assert "holds none of the otb50 sequences" in found["otb50"].message
     assert found["otb50"].fix.startswith("--data-root otb50=PATH where PATH holds <Seq>/groundtruth_rect.txt")
-    assert found["uav123"].message == "no data root given or configured"
+    assert found["uav123"].message == "no data root for uav123 (none given or configured)"
     assert found["uav123"].fix.startswith("--data-root uav123=PATH (or [datasets] uav123")
     assert "export EVALKIT_DATA_UAV123=PATH" in found["uav123"].fix
     assert found["tc128"].message == f"data root {isolated / 'nope'} does not exist"

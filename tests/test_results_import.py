@@ -469,3 +469,11 @@ def test_run_lookup_uses_aliases() -> None:
     assert rs.runs_for("Jogging-1") == [run] and rs.runs_for("JOGGING_1") == [run]
     assert rs.runs_for("Human4.2") == [run] and rs.runs_for("nope", ["human4_2"]) == [run]
     assert rs.runs_for("Jogging-2") is None
+
+
+def test_renames_apply_to_the_mapped_name_too(tmp_path: Path) -> None:
+    """A rename may name the printed name the built-in map gives an archive (``CFNet-conv2=authors``), so a port's
+    store folder and its authors' archive of the same name can be told apart."""
+    _write_boxes(tmp_path / "cf2camera" / "Couple.txt", _boxes(3))
+    [rs] = discover_results(tmp_path, renames={"CFNet-conv2": "authors"})
+    assert rs.tracker == "authors"

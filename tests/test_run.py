@@ -187,9 +187,32 @@ def test_missing_root_and_frames_are_clear_errors(shared_dir: Path, tmp_path: Pa
     rc = main(["run", "--trackers", "kcf", "--suite", "otb100", "--data-root", str(shared_dir / "data" / "otb100"),
                "--sequences", "Couple", "--results-dir", str(tmp_path)])
     err = capsys.readouterr().err
-    assert rc == 2 and "no frames on disk for Couple" in err
+    assert rc == 2 and "otb100/Couple: no frame folder on disk" in err
     rc = main(["run", "--trackers", "kfc", "--suite", "otb100", "--data-root", str(tmp_path)])
-    assert rc == 2 and "did you mean 'kcf'" in capsys.readouterr().err
+    assert rc == 2 and "unknown tracker 'kfc'" in (err := capsys.readouterr().err) and "fix: --trackers kcf" in err
+
+
+def test_check_lists_every_problem_and_writes_nothing(shared_dir: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`run --check` (and every run before its first job) lists all problems at once, each with its fix, and leaves
+    no store folder behind: a typo'd parameter, a misspelt sequence, a sequence without frames, a suite without a
+    data root."""
+    store = tmp_path / "res"
+    args = ["run", "--trackers", "kcf", "--param", "kcf.detect_thres=0.3", "--suite", "otb100,uav20l",
+            "--data-root", f"otb100={shared_dir / 'data' / 'otb100'}", "--sequences", "Couple,Coupel",
+            "--results-dir", str(store)]
+    assert main([*args, "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "4 problems found before running anything" in err
+    for text in ("kcf.detect_thres: unknown parameter", "fix: --param kcf.detect_thresh=0.3",
+                 "no sequence 'Coupel' in otb100", "fix: --sequences Couple in place of Coupel",
+                 "otb100/Couple: no frame folder on disk", "no data root for uav20l"):
+        assert text in err, text
+    assert main(args) == 2 and "4 problems found" in capsys.readouterr().err
+    assert not store.exists()
+    rc = main(["run", "--trackers", "kcf", "--suite", "otb100", "--data-root", str(shared_dir / "data" / "sequences"),
+               "--sequences", "Couple", "--check"])
+    assert rc == 0 and "ready to run" in capsys.readouterr().out
 
 
 def test_harness_boxes_are_one_based_and_times_split(shared_dir: Path) -> None:

@@ -52,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--profile", help="metric profile for the scores (default from config)")
     p.add_argument("--format", default="table", choices=["table", "json"])
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--check", action="store_true",
+                   help="only check: list every problem (data roots, frames, weights, parameters) with its fix, and "
+                        "exit (0 when ready). The same check runs before any job of every run")
     add_statistics(p)
     p.set_defaults(handler=run_run)
 
@@ -120,11 +123,25 @@ def _load_suites(args: argparse.Namespace, names: list[str], roots: Any) -> list
     return suites
 
 
-def run_run(args: argparse.Namespace) -> int:
-    """Handler of ``evalkit run``."""
-    import json
-    import time
+PER_SEQUENCE = ("data", "frames")  # preflight kinds that concern one sequence when the subject is suite/sequence
 
+
+def check_inputs(args: argparse.Namespace, roots: Any) -> list[Any]:
+    """Every problem that would stop this run (evalkit.preflight), found before anything is written."""
+    from evalkit.preflight import preflight
+
+    suites = [s.lower() for s in args.suite]
+    given = {s: (str(r) if (r := roots.get(s)) is not None else None) for s in suites}
+    return preflight([*args.trackers, *args.tracker_module], param_overrides(args.param), suites, given,
+                     args.sequences, allow_partial=args.allow_partial)
+
+
+def execute_runs(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any, dict[str, str]]:
+    """Check, plan, run and score: the reports (one per suite), the stored result sets, the run summary and each
+    suite's data source.
+
+    Nothing is written when the check finds a problem: the error lists them all with their fixes."""
+    from evalkit.preflight import PreflightError
     from evalkit.results import read_store_set
     from evalkit.runner import execute, plan_jobs
     from evalkit.scoring import ScoringOptions, score
@@ -132,16 +149,22 @@ def run_run(args: argparse.Namespace) -> int:
 
     roots = data_roots(args)
     cfg = roots.config
-    suite_names = [s.lower() for s in args.suite]
-    for s in suite_names:
+    for s in args.suite:
         SUITES.get(s)
     if not args.trackers and not args.tracker_module:
         raise EvalkitError("no tracker to run: pass --trackers NAME[,NAME] and/or --tracker-module PATH.py:CLASS")
+    problems = check_inputs(args, roots)
+    if args.keep_going:  # a broken sequence costs its own runs only: warn, run the rest, record its failures
+        for p in (p for p in problems if p.kind in PER_SEQUENCE and "/" in p.subject):
+            print(f"evalkit: warning: {p.subject}: {p.message} (its runs will fail; --keep-going)", file=sys.stderr)
+        problems = [p for p in problems if not (p.kind in PER_SEQUENCE and "/" in p.subject)]
+    if problems:
+        raise PreflightError(problems)
     specs = tracker_specs([*args.trackers, *args.tracker_module], args.param)
     backend = args.backend or cfg.backend
     _check_backend(backend)
-    profile = PROFILES.get(args.profile or cfg.profile)
-    suites = _load_suites(args, suite_names, roots)
+    profile_name = args.profile
+    suites = _load_suites(args, [s.lower() for s in args.suite], roots)
     store = ResultStore(args.results_dir or cfg.results)
     protocols = {s.name: protocol_for(s.name, args.protocol) for s in suites}
     plan = None
@@ -161,18 +184,40 @@ def run_run(args: argparse.Namespace) -> int:
     if summary.failures:
         print(f"evalkit: {len(summary.failures)} run(s) failed; the others finished and were stored",
               file=sys.stderr)
-
-    options = ScoringOptions(profile=profile, allow_partial=True, resamples=max(args.bootstrap, 0), seed=args.seed)
     reports = []
     for suite in suites:
         protocol = protocols[suite.name]
         sets = [read_store_set(plan.folders[(t.name, suite.name, protocol)]) for t in specs]
+        options = ScoringOptions(profile=PROFILES.get(profile_name or suite.default_profile or cfg.profile),
+                                 allow_partial=True, resamples=max(args.bootstrap, 0), seed=args.seed)
         reports.append(score(protocol, suite, sets, options))
+    sources = {s.name: s.source for s in suites}
+    return reports, [read_store_set(f) for f in plan.folders.values()], summary, sources
+
+
+def run_run(args: argparse.Namespace) -> int:
+    """Handler of ``evalkit run``."""
+    import json
+    import time
+
+    from evalkit.preflight import PreflightError, format_problems
+
+    if args.check:
+        problems = check_inputs(args, data_roots(args))
+        print(format_problems(problems) if problems else "evalkit: ready to run: no problem found",
+              file=sys.stderr if problems else sys.stdout)
+        return 2 if problems else 0
+    try:
+        reports, result_sets, summary, sources = execute_runs(args)
+    except PreflightError as exc:
+        print(format_problems(exc.problems), file=sys.stderr)
+        return 2
     from evalkit.report.document import write_run_report  # the PDF report: provenance, plots, tables, appendix
 
+    cfg = data_roots(args).config
     path = Path(cfg.reports) / f"run-{time.strftime('%Y%m%d-%H%M%S')}.pdf"
-    write_run_report(reports, [read_store_set(f) for f in plan.folders.values()], path,
-                     data_sources={s.name: s.source for s in suites}, resamples=max(args.bootstrap, 0), seed=args.seed)
+    write_run_report(reports, result_sets, path, data_sources=sources,
+                     resamples=max(args.bootstrap, 0), seed=args.seed)
     if args.format == "json":
         print(json.dumps({"runs": [r.as_json() for r in reports], "report": str(path)}, indent=2))
     else:
@@ -181,3 +226,4 @@ def run_run(args: argparse.Namespace) -> int:
             print()
         print(f"report: {path}")
     return 1 if summary.failures else 0
+

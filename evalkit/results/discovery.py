@@ -93,9 +93,10 @@ def discover_results(path: Path, renames: dict[str, str] | None = None, protocol
         raise EvalkitError(f"no tracking results found under {path} (looked for <seq>_<tracker>.mat, "
                            f"<tracker>/<seq>.txt, <tracker>/baseline/<seq>/<seq>_001.txt and evalkit store "
                            f"folders)")
-    renames = {**default_renames(), **(renames or {})}
-    for rs in found:
-        rs.tracker = renames.get(rs.tracker, renames.get(rs.tracker.lower(), rs.tracker))
+    built_in, user = default_renames(), renames or {}
+    for rs in found:  # the archive's name mapped to the printed one, then the user's rename of either
+        mapped = built_in.get(rs.tracker, built_in.get(rs.tracker.lower(), rs.tracker))
+        rs.tracker = user.get(rs.tracker, user.get(rs.tracker.lower(), user.get(mapped, mapped)))
     by_name: dict[str, list[ResultSet]] = defaultdict(list)
     for rs in found:
         by_name[rs.tracker].append(rs)

@@ -20,7 +20,7 @@ from evalkit.datasets.base import Suite
 from evalkit.metrics.centre_error import sequence_centre_error
 from evalkit.metrics.profiles import Profile
 from evalkit.results import ResultSet
-from evalkit.scoring.ope import _RunProblem, aligned_runs
+from evalkit.scoring.ope import RunProblem, aligned_runs
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def mean_centre_error(suite: Suite, rs: ResultSet, profile: Profile) -> CentreEr
     for seq in suite:
         try:
             (_, (boxes, gt, _), _), *_ = aligned_runs(rs, seq, profile, [n for n in names if n != seq.name])
-        except _RunProblem:
+        except RunProblem:
             unscored.append(seq.name)
             continue
         error = sequence_centre_error(boxes, gt, first_frame_from_gt=profile.first_frame == "ground-truth")
