@@ -181,53 +181,12 @@ def _check_params(ref: str, cls: Any, given: Mapping[str, Any]) -> list[Problem]
 
 
 def _check_weights(ref: str, tracker: Any) -> list[Problem]:
-    """Whether the tracker's weights can be found (and are the published file); nothing is loaded."""
-    from trackers.weights import (
-        CATALOG,
-        TRAIN_ONLY,
-        MissingWeightsError,
-        WeightsError,
-        WeightsMismatchError,
-        is_untrained,
-        resolve_weights,
-        shared_weights_folder,
-    )
+    """Whether the tracker's weights can be found (and are the published file); nothing is loaded. The check is the
+    trackers package's (registered as the ``weights`` hook: evalkit reaches trackers only through the registry)."""
+    from evalkit.registry import HOOKS
 
-    params = tracker.params
-    explicit = getattr(params, "weights", None)
-    name = getattr(tracker, "name", "") or ref
-    if is_untrained(params):
-        if explicit:
-            return [Problem("weights", ref, "both weights and random_init=true are given",
-                            f"drop --param {ref}.weights or --param {ref}.random_init")]
-        return []
-    if explicit and not Path(explicit).expanduser().is_file():
-        return [Problem("weights", ref, f"weights file {Path(explicit).expanduser()} does not exist",
-                        f"--param {ref}.weights=PATH of an existing file")]
-    if not explicit and name in TRAIN_ONLY:
-        return [Problem("weights", ref, f"the authors published no weight file for {name}", TRAIN_ONLY[name].how)]
-    try:
-        catalog = getattr(type(tracker), "catalog_name", None)
-        if not explicit and catalog:
-            resolve_weights(catalog)  # SiamFC-family trackers answer None for a missing file: resolve it here
-        tracker.weights_sha256()  # the tracker's own resolution: every file it needs (CFNet: colour and grey)
-    except WeightsMismatchError as exc:
-        return [Problem("weights", ref, f"{exc.path} has sha256 {exc.actual}, not the published {exc.name} "
-                                        f"({exc.expected})",
-                        f"rm {exc.path} && evalkit weights fetch {exc.name}  (or --param {ref}.weights={exc.path} to "
-                        f"run it, labelled with its sha256)")]
-    except MissingWeightsError as exc:
-        entry = CATALOG.get(exc.name)
-        shared = shared_weights_folder(entry.relpath if entry else exc.name)
-        fetch = f"evalkit weights fetch {exc.name}" if entry else f"--param {ref}.weights=PATH"
-        return [Problem("weights", ref, f"weights {exc.name!r} not found; looked in: "
-                                        f"{', '.join(str(p) for p in exc.looked)}",
-                        f"export EVALKIT_WEIGHTS={shared}  (or: {fetch})" if shared else
-                        f"{fetch}  (or: export EVALKIT_WEIGHTS=<a folder laid out like shared/weights>)")]
-    except (WeightsError, EvalkitError, ValueError) as exc:  # an architecture without released weights, ...
-        return [Problem("weights", ref, str(exc), f"--param {ref}.weights=PATH (evalkit train --tracker {name} "
-                                                  f"makes one) or --param {ref}.random_init=true")]
-    return []
+    found = HOOKS.get("weights")(ref, tracker)
+    return [Problem("weights", ref, *found)] if found else []
 
 
 # --- suites, data roots, sequences, frames -----------------------------------------------------------------------
@@ -255,7 +214,7 @@ def _check_suite(suite: str, root: str | os.PathLike[str] | None, sequences: Seq
         return [Problem("data", suite, f"no data root for {suite} (none given or configured)",
                         f"{flag} (or [datasets] {suite} = \"PATH\" in evalkit.toml, or export {env}=PATH); "
                         f"PATH holds {_layout(suite)}")]
-    if root is not None and not Path(root).expanduser().exists():
+    if root is not None and not Path(root).expanduser().exists() and suite != "demo":  # demo: generated on use
         return [Problem("data", suite, f"data root {root} does not exist", f"{flag} where PATH holds {_layout(suite)}")]
     try:
         loaded = load_suite(suite, None if root is None else Path(root).expanduser(), collect=True)

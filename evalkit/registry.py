@@ -177,6 +177,10 @@ for _name in ("cfnet-table1", "fdsiamfc-benchmarks", "fdsiamfc-compression", "dc
               "dcffnet-vot2018", "dcffnet-lasot", "ablation"):
     LAYOUTS.register(_name, f"evalkit.paper_tables.definitions:{_name.upper().replace('-', '_')}")
 
+# Hooks through which evalkit asks the trackers package what only it knows, without importing it.
+HOOKS = Registry("hook")
+HOOKS.register("weights", "trackers.weights:weights_problem")  # (message, fix) or None: preflight's weights check
+
 TRACKER_ENTRY_POINT_GROUP = "evalkit.trackers"
 _entry_points_loaded = False
 

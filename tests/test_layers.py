@@ -8,9 +8,9 @@ first component of its name after ``evalkit.``, so packages that replace modules
     1  datasets, results, store, protocols, frames
     2  metrics (arrays in, arrays out: layer 0 and numpy/scipy only)
     3  scoring
-    4  tables, present, report, paper_tables, api
+    4  tables, present, report, paper_tables
     5  harness, runner, interop, preflight (checks a run's inputs before it starts)
-    6  cli, commands
+    6  cli, commands, api (the Python face of the commands)
 
 Two more rules: only the commands that train, compress, measure or fetch weights for trackers may import
 ``trackers`` (evalkit finds trackers through the registry otherwise), and torch / OpenCV are imported at module level
@@ -33,9 +33,9 @@ LAYERS: dict[str, int] = {
     "datasets": 1, "results": 1, "store": 1, "protocols": 1, "frames": 1,
     "metrics": 2,
     "scoring": 3,
-    "tables": 4, "present": 4, "report": 4, "paper_tables": 4, "api": 4,
+    "tables": 4, "present": 4, "report": 4, "paper_tables": 4,
     "harness": 5, "runner": 5, "interop": 5, "preflight": 5,
-    "cli": 6, "commands": 6,
+    "cli": 6, "commands": 6, "api": 6,
 }
 # metrics may import only layer 0 of evalkit; everything else may import any lower layer
 METRICS_MAY_IMPORT = 0

@@ -466,3 +466,44 @@ def locate(name_or_relpath: str) -> Path | None:
         return resolve_weights(name_or_relpath)
     except WeightsError:
         return None
+
+
+def weights_problem(ref: str, tracker: Any) -> tuple[str, str] | None:
+    """(what is wrong, the command or flag that fixes it) when ``tracker``'s weights cannot be found or are not the
+    published file; None when it is ready. Nothing is loaded: files are found and hashed. ``ref``: the name the user
+    gave (for the flags). evalkit's preflight calls this through its registry (the ``weights`` hook)."""
+    params = tracker.params
+    explicit = getattr(params, "weights", None)
+    name = getattr(tracker, "name", "") or ref
+    if is_untrained(params):
+        if explicit:
+            return ("both weights and random_init=true are given",
+                    f"drop --param {ref}.weights or --param {ref}.random_init")
+        return None
+    if explicit and not Path(explicit).expanduser().is_file():
+        return (f"weights file {Path(explicit).expanduser()} does not exist",
+                f"--param {ref}.weights=PATH of an existing file")
+    if not explicit and name in TRAIN_ONLY:
+        return (f"the authors published no weight file for {name}", TRAIN_ONLY[name].how)
+    try:
+        catalog = getattr(type(tracker), "catalog_name", None)
+        if not explicit and catalog:
+            resolve_weights(catalog)  # SiamFC-family trackers answer None for a missing file: resolve it here
+        tracker.weights_sha256()  # the tracker's own resolution: every file it needs (CFNet: colour and grey)
+    except WeightsMismatchError as exc:
+        return (f"{exc.path} has sha256 {exc.actual}, not the published {exc.name} ({exc.expected})",
+                f"rm {exc.path} && evalkit weights fetch {exc.name}  (or --param {ref}.weights={exc.path} to run it, "
+                f"labelled with its sha256)")
+    except MissingWeightsError as exc:
+        entry = CATALOG.get(exc.name)
+        shared = shared_weights_folder(entry.relpath if entry else exc.name)
+        fetch = f"evalkit weights fetch {exc.name}" if entry else f"--param {ref}.weights=PATH"
+        return (f"weights {exc.name!r} not found; looked in: {', '.join(str(p) for p in exc.looked)}",
+                f"export EVALKIT_WEIGHTS={shared}  (or: {fetch})" if shared else
+                f"{fetch}  (or: export EVALKIT_WEIGHTS=<a folder laid out like shared/weights>)")
+    except (WeightsError, EvalkitError, ValueError) as exc:  # an architecture without released weights, ...
+        return (str(exc), f"--param {ref}.weights=PATH (evalkit train --tracker {name} makes one) or "
+                          f"--param {ref}.random_init=true")
+    return None
+
+

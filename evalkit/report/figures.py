@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -84,32 +85,58 @@ def _title(report: Any, what: str) -> str:
     return f"{what} plots of {report.protocol_name} on {report.suite.upper()}{partial}"
 
 
-def success_plot(report: Any) -> str:
-    """Success plot: fraction of frames with IoU above each threshold; legend sorted by success AUC."""
+CURVES = {  # kind -> (curve, headline value it is ranked by, x label, y label, legend place)
+    "success": ("success_curve", "success_auc", "Overlap threshold", "Success rate", "lower left"),
+    "precision": ("precision_curve", "precision_20", "Location error threshold (px)", "Precision", "lower right"),
+}
+
+
+def draw_curves(report: Any, kind: str, ax: Any, trackers: Sequence[str] | None = None) -> Any:
+    """Success or precision curves of an OPE/TRE/SRE report on ``ax``, for ``trackers`` (default all scored); legend
+    sorted by the headline value; colours follow the report's ranking. Returns ``ax``."""
+    from evalkit.errors import EvalkitError
     from evalkit.registry import PROFILES
 
+    if kind not in CURVES or getattr(report, "kind", "") != "ope":
+        raise EvalkitError(f"{kind} plots are drawn from OPE/TRE/SRE reports ({', '.join(CURVES)})")
+    curve, value, xlabel, ylabel, where = CURVES[kind]
     profile = PROFILES.get(report.profile)
-    curves = [(n, t.score.success_curve, t.score.success_auc) for n, t in report.trackers.items() if t.per_sequence]
+    names = _chosen(report, trackers)
+    curves = [(n, getattr(report.trackers[n].score, curve), getattr(report.trackers[n].score, value)) for n in names]
+    x = profile.success_thresholds if kind == "success" else profile.precision_thresholds
+    _curve_plot(ax, x, curves, xlabel, ylabel, _title(report, kind.capitalize()), where,
+                colours=colour_index(report))
+    if kind == "precision":
+        ax.axvline(profile.precision_at, color="0.5", linewidth=0.6, linestyle=":")
+    return ax
+
+
+def _chosen(report: Any, trackers: Sequence[str] | None) -> list[str]:
+    """The scored trackers to draw, in the report's order; an unknown name is an error listing the known."""
+    from evalkit.errors import EvalkitError
+
+    scored = [n for n in report.ranked() if report.trackers[n].per_sequence]
+    if trackers is None:
+        return scored
+    by_lower = {n.lower(): n for n in scored}
+    unknown = [t for t in trackers if t.lower() not in by_lower]
+    if unknown:
+        raise EvalkitError(f"not scored in this report: {', '.join(unknown)}; scored: {', '.join(scored)}")
+    return [by_lower[t.lower()] for t in trackers]
+
+
+def success_plot(report: Any) -> str:
+    """Success plot: fraction of frames with IoU above each threshold; legend sorted by success AUC."""
     fig = _figure(4.6, 3.6)
-    ax = fig.add_subplot()
-    _curve_plot(ax, profile.success_thresholds, curves, "Overlap threshold", "Success rate",
-                _title(report, "Success"), "lower left", colours=colour_index(report))
+    draw_curves(report, "success", fig.add_subplot())
     return _svg(fig)
 
 
 def precision_plot(report: Any) -> str:
     """Precision plot: fraction of frames with centre error within each pixel threshold; legend sorted by the value
     at the profile's read-off (20 px)."""
-    from evalkit.registry import PROFILES
-
-    profile = PROFILES.get(report.profile)
-    curves = [(n, t.score.precision_curve, t.score.precision_20) for n, t in report.trackers.items()
-              if t.per_sequence]
     fig = _figure(4.6, 3.6)
-    ax = fig.add_subplot()
-    _curve_plot(ax, profile.precision_thresholds, curves, "Location error threshold (px)", "Precision",
-                _title(report, "Precision"), "lower right", colours=colour_index(report))
-    ax.axvline(profile.precision_at, color="0.5", linewidth=0.6, linestyle=":")
+    draw_curves(report, "precision", fig.add_subplot())
     return _svg(fig)
 
 
@@ -160,15 +187,15 @@ def ar_plot(report: Any) -> str:
     return _svg(fig)
 
 
-def eao_curve_plot(report: Any) -> str:
-    """Expected-overlap curve Phi(N) of each tracker, the EAO interval shaded; legend sorted by EAO."""
-    fig = _figure(4.6, 3.6)
-    ax = fig.add_subplot()
-    curves = []
-    for n, t in report.trackers.items():
-        if t.per_sequence and len(t.eao_curve):
-            curves.append((n, np.asarray(t.eao_curve), float(t.score.eao)))
-    curves.sort(key=lambda c: -c[2] if math.isfinite(c[2]) else math.inf)
+def draw_eao_curve(report: Any, ax: Any, trackers: Sequence[str] | None = None) -> Any:
+    """Expected-overlap curve Phi(N) of each tracker of a VOT supervised report on ``ax``, the EAO interval shaded;
+    legend sorted by EAO. Returns ``ax``."""
+    from evalkit.errors import EvalkitError
+
+    if getattr(report, "kind", "") != "vot":
+        raise EvalkitError("EAO curves are drawn from VOT supervised reports")
+    curves = [(n, np.asarray(report.trackers[n].eao_curve), float(report.trackers[n].score.eao))
+              for n in _chosen(report, trackers) if len(report.trackers[n].eao_curve)]
     longest = max((len(c[1]) for c in curves), default=1)
     for i, (name, y, eao) in enumerate(curves):
         ax.plot(np.arange(1, len(y) + 1), y, label=f"{name} [{format_value(eao)}]", **_style(i))
@@ -180,6 +207,13 @@ def eao_curve_plot(report: Any) -> str:
     ax.set_ylabel("Expected average overlap")
     ax.set_title(f"EAO curve on {report.suite.upper()} (interval {low}-{high} shaded)")
     ax.legend(loc="upper right", fontsize=6, ncol=2 if len(curves) > 12 else 1)
+    return ax
+
+
+def eao_curve_plot(report: Any) -> str:
+    """Expected-overlap curve Phi(N) of each tracker, the EAO interval shaded; legend sorted by EAO."""
+    fig = _figure(4.6, 3.6)
+    draw_eao_curve(report, fig.add_subplot())
     return _svg(fig)
 
 

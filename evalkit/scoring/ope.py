@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,6 +46,9 @@ from evalkit.metrics.statistics import (
 )
 from evalkit.results import ResultSet, Run
 from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
+
+if TYPE_CHECKING:  # pandas is imported when a DataFrame is asked for
+    import pandas as pd
 
 OPE_COLUMNS = (
     Column("success_auc", "Success AUC", description="mean of the success curve (the OTB toolkit's AUC)"),
@@ -128,6 +131,22 @@ class ScoreReport(Report):
         if not t.vs_best.conclusive:
             return flag + " ?"
         return flag + (" =" if not t.vs_best.significant else "")
+
+    def curves(self, kind: str = "success") -> pd.DataFrame:
+        """The averaged ``success``, ``precision`` or ``norm_precision`` curve of every scored tracker: one column per
+        tracker (best first), indexed by the profile's thresholds."""
+        import pandas as pd
+
+        from evalkit.registry import PROFILES
+
+        profile = PROFILES.get(self.profile)
+        x = {"success": profile.success_thresholds, "precision": profile.precision_thresholds,
+             "norm_precision": profile.norm_precision_thresholds}
+        if kind not in x:
+            raise EvalkitError(f"unknown curve {kind!r}; one of {', '.join(x)}")
+        frame = pd.DataFrame({n: getattr(self.trackers[n].score, f"{kind}_curve") for n in self.ranked()
+                              if self.trackers[n].per_sequence}, index=pd.Index(x[kind], name="threshold"))
+        return frame
 
     def extra_cells(self, name: str) -> dict[str, str]:
         """The p-value of the paired test against the best tracker (when statistics were computed)."""
