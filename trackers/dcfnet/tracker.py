@@ -100,7 +100,7 @@ class DCFTrackerBase(Tracker):
         lam = dcfnet_lambda(self.params.lambda0, *feats.shape[1:])
         return cf_learn(feats, self.y, lam)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def initialize(self, frame: NDArray[np.uint8], box: NDArray[np.float64]) -> None:
         """Learn the first filter on the target at ``box``."""
         self.center, size = box_to_center(box)
@@ -110,7 +110,7 @@ class DCFTrackerBase(Tracker):
         self.max_size = np.maximum(np.minimum(img_wh, self.params.max_scale_factor * self.size), self.min_size)
         self.model = self._learn(frame)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def update(self, frame: NDArray[np.uint8]) -> Prediction:
         """Locate the target over the scale pyramid, then update the filter."""
         p = self.params
@@ -177,7 +177,7 @@ class DCFNet(DCFTrackerBase):
     def features(self, patches: NDArray[np.uint8]) -> torch.Tensor:
         """Network features of mean-subtracted RGB patches, times the cosine window."""
         x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float() - self.mean
-        return self.net(x) * self.window
+        return self.net(x).mul_(self.window)
 
 
 @dataclass(frozen=True)
