@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,22 @@ def test_compare_frames_reports_agreement_and_first_parting(shared_dir: Path, tm
                  str(shared_dir / "data" / "otb100"), "--results", str(tmp_path), "--sequences", "Couple"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Couple"))
     assert row.split()[2] == str(seq.frame_number(10))
+
+
+def _subcommands() -> list[str]:
+    import argparse
+
+    from evalkit.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(sub.choices)
+
+
+@pytest.mark.parametrize("command", _subcommands())
+def test_every_command_help_has_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`evalkit <command> --help` exits 0 and shows at least one example invocation of that command."""
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"^\s+(\S+=\S+ )*evalkit {re.escape(command)}\b", out, flags=re.M), out[:400]
