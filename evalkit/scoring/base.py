@@ -53,6 +53,15 @@ class Column:
         return format_value(value, self.decimals)
 
 
+def count_column(key: str, label: str, description: str = "") -> Column:
+    """A count every report carries (sequences, frames, runs): printed whole, never ranked."""
+    return Column(key, label, higher_is_better=None, kind="int", description=description)
+
+
+N_SEQUENCES = count_column("n_sequences", "Seqs", "sequences scored")
+N_FRAMES = count_column("n_frames", "Frames", "frames in the denominator")
+
+
 def format_value(value: object, decimals: int = 3) -> str:
     """How every table and figure prints a number: ints as they are, floats with ``decimals``, "-" when missing."""
     if value is None:

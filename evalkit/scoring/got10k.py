@@ -32,7 +32,7 @@ from evalkit.metrics.got10k import Got10kScore, sequence_ious, summarize
 from evalkit.results import ResultSet
 from evalkit.results.got10k import read_times, time_file
 from evalkit.results.speed import time_file as stored_time_file
-from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
+from evalkit.scoring.base import N_SEQUENCES, Column, Report, ScoringOptions, TrackerResult, check_suite, count_column
 
 GOT10K_COLUMNS = (
     Column("ao", "AO", description="average overlap over every scored frame of every repetition (frame 1 and "
@@ -41,9 +41,8 @@ GOT10K_COLUMNS = (
     Column("sr75", "SR0.75", description="share of scored frames with IoU > 0.75"),
     Column("speed_fps", "FPS", decimals=1, higher_is_better=None,
            description="mean of 1 / t over the per-frame times in <seq>_time.txt"),
-    Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
-    Column("n_frames", "Frames", higher_is_better=None, kind="int",
-           description="scored frames, all repetitions together"),
+    N_SEQUENCES,
+    count_column("n_frames", "Frames", "scored frames, all repetitions together"),
 )
 
 

@@ -33,7 +33,7 @@ from evalkit.metrics.multistart import (
 )
 from evalkit.metrics.multistart import score_sequence as score_multistart_sequence
 from evalkit.results import ResultSet, Run
-from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
+from evalkit.scoring.base import N_SEQUENCES, Column, Report, ScoringOptions, TrackerResult, check_suite, count_column
 
 PROTOCOL = "vot-multistart"
 _LABEL = re.compile(r"anchor-(\d+)-(forward|backward)$")
@@ -44,8 +44,8 @@ MULTISTART_COLUMNS = (
     Column("accuracy", "Accuracy", description="mean overlap before each run's failure"),
     Column("robustness", "Robustness", description="fraction of the runs' frames tracked before failure; "
                                                   "higher is better (VOT2020)"),
-    Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
-    Column("n_runs", "Runs", higher_is_better=None, kind="int"),
+    N_SEQUENCES,
+    count_column("n_runs", "Runs", "anchor runs scored"),
 )
 
 

@@ -45,7 +45,7 @@ from evalkit.metrics.statistics import (
     paired_comparison,
 )
 from evalkit.results import ResultSet, Run
-from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
+from evalkit.scoring.base import N_FRAMES, N_SEQUENCES, Column, Report, ScoringOptions, TrackerResult, check_suite
 
 if TYPE_CHECKING:  # pandas is imported when a DataFrame is asked for
     import pandas as pd
@@ -58,8 +58,8 @@ OPE_COLUMNS = (
     Column("op50", "OP50", description="overlap precision: share of frames with IoU > 0.50 (pytracking)"),
     Column("op75", "OP75", description="overlap precision: share of frames with IoU > 0.75 (pytracking)"),
     Column("mean_iou", "Mean IoU", description="average overlap"),
-    Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
-    Column("n_frames", "Frames", higher_is_better=None, kind="int"),
+    N_SEQUENCES,
+    N_FRAMES,
 )
 
 

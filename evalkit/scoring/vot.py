@@ -40,7 +40,7 @@ from evalkit.metrics.vot import (
     evaluate_sequence,
 )
 from evalkit.results import ResultSet, VotRun
-from evalkit.scoring.base import Column, Report, ScoringOptions, TrackerResult, check_suite
+from evalkit.scoring.base import N_FRAMES, N_SEQUENCES, Column, Report, ScoringOptions, TrackerResult, check_suite
 
 PROTOCOL = "vot-supervised"
 
@@ -55,8 +55,8 @@ VOT_COLUMNS = (
            description="failures summed over sequences (mean over repetitions)"),
     Column("failures_per_100", "Failures / 100 frames", higher_is_better=False,
            description="failures per 100 frames, as pysot prints it"),
-    Column("n_sequences", "Seqs", higher_is_better=None, kind="int"),
-    Column("n_frames", "Frames", higher_is_better=None, kind="int"),
+    N_SEQUENCES,
+    N_FRAMES,
 )
 
 
