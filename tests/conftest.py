@@ -79,6 +79,15 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
+
+@pytest.fixture()
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No weights anywhere evalkit looks: an empty cache under ``tmp_path``, no EVALKIT_WEIGHTS(_URL)."""
+    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("EVALKIT_WEIGHTS", raising=False)
+    monkeypatch.delenv("EVALKIT_WEIGHTS_URL", raising=False)
+    return tmp_path
+
 # -- builders and readers shared by several test modules ------------------------------------------------------------
 PAPER_INCONSISTENT = {("CFNet-conv5", "otb2013")}
 

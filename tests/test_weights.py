@@ -35,14 +35,6 @@ def shared_server(shared_dir: Path) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture()
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("EVALKIT_WEIGHTS", raising=False)
-    monkeypatch.delenv("EVALKIT_WEIGHTS_URL", raising=False)
-    return tmp_path
-
-
 def test_fetch_downloads_checks_and_resolves(shared_server: str, isolated: Path) -> None:
     with pytest.raises(WeightsError, match="evalkit weights fetch dcfnet"):
         resolve_weights("dcfnet")

@@ -35,14 +35,6 @@ PUBLISHED = ("siamfc", "fdsiamfc30", "fdsiamfc15", "fdsiamd", "dcfnet", "cfnet-c
 TRAINED_ONLY = ("cfnet-conv5", "baseline-conv5", "dcffnet")
 
 
-@pytest.fixture()
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("EVALKIT_WEIGHTS", raising=False)
-    monkeypatch.delenv("EVALKIT_WEIGHTS_URL", raising=False)
-    return tmp_path
-
-
 def _corrupt_copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     data = bytearray(src.read_bytes())
