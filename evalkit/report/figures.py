@@ -24,6 +24,7 @@ from evalkit.scoring.base import format_value
 
 FONT = "DejaVu Sans"  # matplotlib's bundled font; the PDF embeds the same file, so figure text stays selectable
 _STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "D", "^", "v", "<", ">", "p", "h", "*")  # told apart in greyscale too
 
 
 def _rc() -> dict[str, Any]:
@@ -175,12 +176,14 @@ def ar_plot(report: Any) -> str:
     scored.sort(key=lambda item: -item[1].eao if math.isfinite(item[1].eao) else math.inf)
     for i, (name, s) in enumerate(scored):
         style = _style(i)
-        ax.plot([s.failures_per_100], [s.accuracy], marker="o", linestyle="none", color=style["color"],
-                label=f"{name} [A {format_value(s.accuracy)}, R {format_value(s.failures_per_100)}]")
+        ax.plot([s.failures_per_100], [s.accuracy], marker=_MARKERS[i % len(_MARKERS)], linestyle="none",
+                color=style["color"], label=f"{name} [A {format_value(s.accuracy)}, "
+                                             f"F/100 {format_value(s.failures_per_100)}]")
     worst = max([s.failures_per_100 for _, s in scored if math.isfinite(s.failures_per_100)] + [0.1])
     ax.set_xlim(worst * 1.15, 0)  # inverted: fewer failures to the right
     ax.set_ylim(0, 1)
-    ax.set_xlabel("Failures per 100 frames (robustness; right is better)")
+    # the x axis is failures per 100 frames (pysot's robustness), not the table's Robustness (failures per sequence)
+    ax.set_xlabel("Failures per 100 frames (right is better)")
     ax.set_ylabel("Accuracy")
     ax.set_title(f"Accuracy-robustness on {report.suite.upper()}{' (partial)' if report.partial else ''}")
     ax.legend(loc="lower left", fontsize=6, ncol=2 if len(scored) > 12 else 1)
