@@ -28,7 +28,7 @@ from evalkit.datasets.base import Sequence
 from evalkit.errors import EvalkitError
 from evalkit.frames import FrameError, PrefetchingReader
 from evalkit.geometry.region import VotCode, region_overlap
-from evalkit.tracker import Tracker
+from evalkit.tracker import Prediction, Tracker
 
 
 def pick_device(device: str | None = None) -> str:
@@ -64,6 +64,7 @@ class RunOutcome:
     start_frame: int | None = None
     error: str | None = None
     trace: str | None = None
+    done_elsewhere: bool = False  # another evalkit process on the same store finished this run meanwhile
 
     @property
     def fps(self) -> float:
@@ -87,25 +88,41 @@ def _frame_order(spec: Any, n_frames: int) -> list[int]:
     return list(range(start, stop, -1))
 
 
-def _check_box(box: NDArray[np.float64], frame: int, path: Any) -> None:
-    if box.shape != (4,) or not np.isfinite(box).all():
+def _box(pred: Any, frame: int, path: Any) -> NDArray[np.float64]:
+    """The box of what ``update`` returned (a Prediction, 4 numbers, a (box, score) pair), else a failure."""
+    try:
+        box = Prediction.coerce(pred).box
+    except ValueError as exc:
+        raise TrackerFailure(f"tracker {exc} at frame {frame} ({path})", frame, "") from None
+    if not np.isfinite(box).all():
         raise TrackerFailure(f"tracker returned an unusable box {box.tolist()} at frame {frame} ({path})", frame, "")
+    return box
 
 
-def _call(fn: Callable[[], Any], frame: int, what: str) -> tuple[Any, float]:
+FrameHook = Callable[[int], None]  # called with the frame index before each initialize / update (timeouts)
+
+
+def _call(fn: Callable[[], Any], frame: int, what: str, hook: FrameHook | None = None) -> tuple[Any, float]:
+    if hook is not None:
+        hook(frame)
     t0 = time.perf_counter()
     try:
         out = fn()
     except Exception as exc:  # the tracker's own failure: recorded with its traceback, never fatal to other runs
         raise TrackerFailure(f"tracker raised in {what} at frame {frame}: {type(exc).__name__}: {exc}", frame,
                              traceback.format_exc()) from exc
+    except SystemExit as exc:  # sys.exit() in a tracker ends its run, not evalkit (KeyboardInterrupt still does)
+        raise TrackerFailure(f"tracker called sys.exit({exc.code!r}) in {what} at frame {frame}", frame,
+                             traceback.format_exc()) from None
     return out, time.perf_counter() - t0
 
 
-def run_spec(tracker: Tracker, seq: Sequence, spec: Any, origin: float = 1.0) -> RunOutcome:
+def run_spec(tracker: Tracker, seq: Sequence, spec: Any, origin: float = 1.0,
+             hook: FrameHook | None = None) -> RunOutcome:
     """Run ``tracker`` through one run spec of ``seq``; failures are returned, not raised.
 
     ``origin`` is the benchmark's pixel origin (1 for OTB-style 1-based boxes): trackers always see 0-based boxes.
+    ``hook`` is called with the frame index before each tracker call (the runner's time limits watch it).
     """
     label = str(_spec(spec, "label", "ope"))
     if seq.frames is None:
@@ -114,8 +131,8 @@ def run_spec(tracker: Tracker, seq: Sequence, spec: Any, origin: float = 1.0) ->
     offset = np.array([origin, origin, 0.0, 0.0])
     try:
         if _spec(spec, "protocol", "ope") == "vot-supervised":
-            return _run_supervised(tracker, seq, spec, order, offset, label)
-        return _run_boxes(tracker, seq, spec, order, offset, label)
+            return _run_supervised(tracker, seq, spec, order, offset, label, hook)
+        return _run_boxes(tracker, seq, spec, order, offset, label, hook)
     except FrameError as exc:
         return RunOutcome(seq.name, label, "failed", error=str(exc))
     except TrackerFailure as exc:
@@ -123,7 +140,7 @@ def run_spec(tracker: Tracker, seq: Sequence, spec: Any, origin: float = 1.0) ->
 
 
 def _run_boxes(tracker: Tracker, seq: Sequence, spec: Any, order: list[int], offset: NDArray[np.float64],
-               label: str) -> RunOutcome:
+               label: str, hook: FrameHook | None) -> RunOutcome:
     init = _spec(spec, "init_box", None)
     init_box = np.asarray(seq.ground_truth[order[0]] if init is None else init, dtype=np.float64)
     boxes = np.empty((len(order), 4))
@@ -132,13 +149,12 @@ def _run_boxes(tracker: Tracker, seq: Sequence, spec: Any, order: list[int], off
     with PrefetchingReader(seq.frames, order) as frames:
         for k, (i, image) in enumerate(frames):
             if k == 0:
-                _, times[0] = _call(lambda image=image: tracker.initialize(image, init_box - offset), i, "initialize")
+                _, times[0] = _call(lambda image=image: tracker.initialize(image, init_box - offset), i, "initialize",
+                                    hook)
                 boxes[0] = init_box
                 continue
-            pred, times[k] = _call(lambda image=image: tracker.update(image), i, "update")
-            box = np.asarray(pred.box, dtype=np.float64)
-            _check_box(box, i, seq.frames[i])
-            boxes[k] = box + offset
+            pred, times[k] = _call(lambda image=image: tracker.update(image), i, "update", hook)
+            boxes[k] = _box(pred, i, seq.frames[i]) + offset
     if _spec(spec, "direction", 1) < 0:  # store in frame order
         boxes, times = boxes[::-1], times[::-1]
     first = min(order)
@@ -146,7 +162,7 @@ def _run_boxes(tracker: Tracker, seq: Sequence, spec: Any, order: list[int], off
 
 
 def _run_supervised(tracker: Tracker, seq: Sequence, spec: Any, order: list[int], offset: NDArray[np.float64],
-                    label: str) -> RunOutcome:
+                    label: str, hook: FrameHook | None) -> RunOutcome:
     skip = int(_spec(spec, "skip_after_failure", 5))
     threshold = float(_spec(spec, "failure_overlap", 0.0))
     lines: list[str] = []
@@ -169,13 +185,12 @@ def _run_supervised(tracker: Tracker, seq: Sequence, spec: Any, order: list[int]
                     lines.append(str(VotCode.SKIPPED.value))
                     continue
                 box0 = gt[i] - offset
-                _, times[k] = _call(lambda image=image, box0=box0: tracker.initialize(image, box0), i, "initialize")
+                _, times[k] = _call(lambda image=image, box0=box0: tracker.initialize(image, box0), i, "initialize",
+                                    hook)
                 lines.append(str(VotCode.INIT.value))
                 continue
-            pred, times[k] = _call(lambda image=image: tracker.update(image), i, "update")
-            box = np.asarray(pred.box, dtype=np.float64)
-            _check_box(box, i, seq.frames[i])
-            stored = box + offset
+            pred, times[k] = _call(lambda image=image: tracker.update(image), i, "update", hook)
+            stored = _box(pred, i, seq.frames[i]) + offset
             overlap = _supervised_overlap(stored, regions[i], bounds)
             if overlap <= threshold:
                 lines.append(str(VotCode.FAILURE.value))

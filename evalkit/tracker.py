@@ -60,6 +60,37 @@ class Prediction:
             raise ValueError(f"a prediction box has 4 values (x, y, w, h), got {box.shape[0]}")
         object.__setattr__(self, "box", box)
 
+    @classmethod
+    def coerce(cls, value: Any) -> Prediction:
+        """A Prediction from what trackers of other toolkits return from ``update``: a Prediction, 4 numbers (a
+        list, tuple or array: got10k returns an array), or a ``(box, score)`` pair. Anything else (None, another
+        shape, text) is a ValueError saying what came back, so the harness records it as that run's failure."""
+        if isinstance(value, cls):
+            return value
+        if value is None:
+            raise ValueError("returned None instead of a box")
+        if isinstance(value, tuple | list) and len(value) == 2 and _is_four(value[0]):
+            box, score = value
+            if score is not None and not isinstance(score, int | float | np.number):
+                raise ValueError(f"returned a (box, score) pair whose score is {type(score).__name__}")
+            return cls(np.asarray(box, dtype=np.float64), None if score is None else float(score))
+        if _is_four(value):
+            return cls(np.asarray(value, dtype=np.float64))
+        shape = np.shape(value) if isinstance(value, list | tuple | np.ndarray) else None
+        raise ValueError(f"returned {type(value).__name__}{f' of shape {shape}' if shape is not None else ''}, "
+                         f"not a box (x, y, w, h), a (box, score) pair or a Prediction")
+
+
+def _is_four(value: Any) -> bool:
+    """True when ``value`` is 4 real numbers (a sequence or an array of 4, or 1 x 4)."""
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple | np.ndarray):
+        return False
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return array.size == 4 and array.ndim <= 2 and array.shape[-1] == 4
+
 
 @dataclass(frozen=True)
 class NoParams:
