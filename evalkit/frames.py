@@ -43,10 +43,29 @@ def read_frame(path: Path) -> NDArray[np.uint8]:
     path = Path(path)
     if not path.is_file():
         raise FrameError(path, "frame file is missing")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FrameError(path, f"cannot read: {exc.strerror}") from None
+    problem = truncation(data)
+    if problem:
+        raise FrameError(path, f"truncated image ({problem})")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise FrameError(path, "not a decodable image (corrupt or truncated)")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def truncation(data: bytes) -> str | None:
+    """Why an image file's bytes are cut short, or None. libjpeg decodes a truncated JPEG with only a "Premature end
+    of JPEG file" warning on stderr (the missing rows grey), so the run would count as ok: a JPEG whose scan began
+    (an SOS marker) must end with its EOI marker (trailing padding allowed), a PNG with its IEND chunk."""
+    if data[:2] == b"\xff\xd8":
+        if b"\xff\xda" in data and b"\xff\xd9" not in data[-4096:]:
+            return "no JPEG end marker: the file is cut short"
+    elif data[:8] == b"\x89PNG\r\n\x1a\n" and b"IEND" not in data[-64:]:
+        return "no PNG IEND chunk: the file is cut short"
+    return None
 
 
 _END = object()
