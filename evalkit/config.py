@@ -20,7 +20,7 @@ _KNOWN = {
     "paths": {"results", "reports", "cache"},
     "datasets": None,  # any suite name
     "scoring": {"profile"},
-    "run": {"workers", "backend", "address"},
+    "run": {"workers", "backend", "address", "timeout"},
 }
 
 
@@ -36,6 +36,7 @@ class Config:
     workers: int = 1
     backend: str = "loky"
     address: str | None = None
+    timeout: float | None = None  # seconds per tracker call (frame) before a run is stopped as hung; None: no limit
     source: Path | None = None
 
     def data_root(self, suite: str) -> Path | None:
@@ -84,6 +85,9 @@ def load_config(path: str | Path | None = None) -> Config:
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InputFileError(file, None, f"run.workers must be a positive integer, got {workers!r}")
     profile = data.get("scoring", {}).get("profile", "otb-toolkit")
+    timeout = data.get("run", {}).get("timeout")
+    if timeout is not None and (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0):
+        raise InputFileError(file, None, f"run.timeout must be a positive number of seconds, got {timeout!r}")
     return Config(
         results=_path(paths.get("results", "results"), base, file, "paths.results"),
         reports=_path(paths.get("reports", "reports"), base, file, "paths.reports"),
@@ -94,5 +98,6 @@ def load_config(path: str | Path | None = None) -> Config:
         workers=workers,
         backend=str(data.get("run", {}).get("backend", "loky")),
         address=data.get("run", {}).get("address"),
+        timeout=None if timeout is None else float(timeout),
         source=file,
     )
