@@ -46,6 +46,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--workers", type=int, help="parallel worker processes (default from evalkit.toml)")
     p.add_argument("--backend", choices=["loky", "threading", "dask", "ray"], help="joblib backend")
     p.add_argument("--keep-going", action="store_true", help="continue past failing runs; summarise at the end")
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                   help="stop a run whose tracker spends longer on one frame (initialize or update) and record it as "
+                        "that run's failure; the others go on (default: evalkit.toml [run] timeout, else none)")
+    p.add_argument("--run-timeout", type=_seconds, metavar="SECONDS",
+                   help="stop a run that takes longer in all (its failure; the others go on); default: none")
     p.add_argument("--results-dir", type=Path, help="result store root (default: evalkit.toml [paths] results)")
     add_param(p)
     p.add_argument("--device", help="torch device for deep trackers (default: cuda if available, else cpu)")
@@ -57,6 +62,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "exit (0 when ready). The same check runs before any job of every run")
     add_statistics(p)
     p.set_defaults(handler=run_run)
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the limit must be positive")
+    return value
 
 
 def tracker_specs(names: list[str], params: list[str]) -> list[Any]:
@@ -143,7 +159,7 @@ def execute_runs(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any, d
     Nothing is written when the check finds a problem: the error lists them all with their fixes."""
     from evalkit.preflight import PreflightError
     from evalkit.results import read_store_set
-    from evalkit.runner import execute, plan_jobs
+    from evalkit.runner import Limits, execute, plan_jobs
     from evalkit.scoring import ScoringOptions, score
     from evalkit.store import ResultStore
 
@@ -174,10 +190,16 @@ def execute_runs(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any, d
                          ProtocolSpecs(protocol), store, root_text, args.device, seed=args.seed)
         plan = part if plan is None else plan.merged(part)
     assert plan is not None
+    for notice in plan.notices:
+        print(f"evalkit: {notice}", file=sys.stderr)
     if plan.skipped:
         print(f"evalkit: resuming: {plan.skipped} finished run(s) reused, {len(plan.jobs)} to run", file=sys.stderr)
-    summary = execute(plan, workers=args.workers or cfg.workers, backend=backend,
-                      address=cfg.address, keep_going=args.keep_going, progress=not args.no_progress)
+    limits = Limits(frame=getattr(args, "timeout", None) or cfg.timeout, run=getattr(args, "run_timeout", None))
+    summary = execute(plan, workers=args.workers or cfg.workers, backend=backend, address=cfg.address,
+                      keep_going=args.keep_going, progress=not args.no_progress, limits=limits)
+    if summary.elsewhere:
+        print(f"evalkit: {summary.elsewhere} run(s) were finished by another evalkit on the same store (reused)",
+              file=sys.stderr)
     for job, outcome in summary.failures:
         print(f"evalkit: FAILED {job.tracker.name} {job.suite}/{job.sequence} ({job.spec.label}): {outcome.error}",
               file=sys.stderr)
@@ -198,7 +220,7 @@ def execute_runs(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any, d
 def run_run(args: argparse.Namespace) -> int:
     """Handler of ``evalkit run``."""
     import json
-    import time
+    import warnings
 
     from evalkit.preflight import PreflightError, format_problems
 
@@ -207,23 +229,71 @@ def run_run(args: argparse.Namespace) -> int:
         print(format_problems(problems) if problems else "evalkit: ready to run: no problem found",
               file=sys.stderr if problems else sys.stdout)
         return 2 if problems else 0
-    try:
-        reports, result_sets, summary, sources = execute_runs(args)
-    except PreflightError as exc:
-        print(format_problems(exc.problems), file=sys.stderr)
-        return 2
-    from evalkit.report.document import write_run_report  # the PDF report: provenance, plots, tables, appendix
+    reports_dir = Path(data_roots(args).config.reports)
+    check_writable(reports_dir)  # before any job: an unwritable report path must not cost the whole run
+    with warnings.catch_warnings():
+        # numpy's empty-mean and matplotlib's layout warnings say nothing the table and report do not
+        for category in (RuntimeWarning, UserWarning, DeprecationWarning):
+            warnings.simplefilter("ignore", category)
+        try:
+            reports, result_sets, summary, sources = execute_runs(args)
+        except PreflightError as exc:
+            print(format_problems(exc.problems), file=sys.stderr)
+            return 2
+        from evalkit.report.document import write_run_report  # the PDF report: provenance, plots, tables, appendix
 
-    cfg = data_roots(args).config
-    path = Path(cfg.reports) / f"run-{time.strftime('%Y%m%d-%H%M%S')}.pdf"
-    write_run_report(reports, result_sets, path, data_sources=sources,
-                     resamples=max(args.bootstrap, 0), seed=args.seed)
+        problem = None
+        path: Path | None = None
+        try:
+            path = reserve_report_path(reports_dir)
+            write_run_report(reports, result_sets, path, data_sources=sources,
+                             resamples=max(args.bootstrap, 0), seed=args.seed)
+        except (OSError, EvalkitError) as exc:  # the results are stored and scored: still print them
+            where = getattr(exc, "filename", None) or path or reports_dir
+            problem = f"{where}: {getattr(exc, 'strerror', None) or exc}"
+            if path is not None and path.is_file() and path.stat().st_size == 0:
+                path.unlink()  # the reserved name, never written
     if args.format == "json":
-        print(json.dumps({"runs": [r.as_json() for r in reports], "report": str(path)}, indent=2))
+        print(json.dumps({"runs": [r.as_json() for r in reports], "report": None if problem else str(path)},
+                         indent=2))
     else:
         for r in reports:
             print_report(r, "table")
             print()
-        print(f"report: {path}")
+        if problem is None:
+            print(f"report: {path}")
+    if problem is not None:
+        print(f"evalkit: error: report not written: {problem} (the results are stored; `evalkit report` can write "
+              f"it later)", file=sys.stderr)
+        return 1
     return 1 if summary.failures else 0
 
+
+def check_writable(folder: Path) -> None:
+    """Fail (one line, before any job) unless a file can be created in ``folder`` (made if missing)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".evalkit-write-check-"):
+            pass
+    except OSError as exc:
+        raise EvalkitError(f"{exc.filename or folder}: reports folder is not writable "
+                           f"({exc.strerror or exc}); set [paths] reports in evalkit.toml") from None
+
+
+def reserve_report_path(folder: Path) -> Path:
+    """A new report file name no other evalkit (two runs started within the same second) can also get:
+    ``run-<date>-<time>-<pid>.pdf``, created exclusively (empty until the report replaces it atomically)."""
+    import os
+    import time
+
+    stem = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    for k in range(1000):
+        path = folder / f"{stem}{f'-{k}' if k else ''}.pdf"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        return path
+    raise EvalkitError(f"{folder}: no free report name {stem}-*.pdf")
