@@ -177,15 +177,19 @@ class ResultStore:
         """Why a run whose record says ok cannot be reused (its data file missing, cut short or unparseable), or
         None. A truncated boxes file would otherwise be reused on resume and then silently dropped at scoring."""
         box_path, _, record_path = self.run_paths(folder, sequence, label)
-        try:
-            record = record or RunRecord.read(record_path)
-            text = box_path.read_text()
-        except InputFileError as exc:
-            return str(exc)
-        except (OSError, UnicodeDecodeError) as exc:
-            return f"{box_path}: cannot read: {getattr(exc, 'strerror', None) or exc}"
+        if record is None:
+            if not record_path.is_file():
+                return None
+            try:
+                record = RunRecord.read(record_path)
+            except InputFileError:  # not a record of a finished run: it is simply run again
+                return None
         if not record.finished:
             return None
+        try:
+            text = box_path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            return f"{box_path}: cannot read: {getattr(exc, 'strerror', None) or exc}"
         rows = text.splitlines()
         if record.n_frames is not None and len(rows) != record.n_frames:
             return f"{box_path}: {len(rows)} rows, its run has {record.n_frames} frames (cut short)"
