@@ -30,17 +30,6 @@ from typing import Any
 
 from evalkit.errors import EvalkitError
 
-# What a data root holds, per suite (the layouts evalkit.datasets reads), for the "wrong layout" fixes.
-_LAYOUTS = {
-    "otb": "<Seq>/groundtruth_rect.txt and <Seq>/img/0001.jpg (OTB dataset), anno/<seq>.txt and data/<Seq>/img "
-           "(OTB toolkit), or OTB100.json (pysot)",
-    "uav": "anno/UAV123/<seq>.txt and data_seq/UAV123/<folder>/000001.jpg (or the toolkit's anno/<seq>.txt)",
-    "tc128": "<Seq>/<Seq>_gt.txt and <Seq>/img/0001.jpg",
-    "lasot": "<class>/<class>-<k>/groundtruth.txt and img/00000001.jpg",
-    "vot": "<seq>/groundtruth.txt and <seq>/color/00000001.jpg (VOT toolkit), or VOT2018.json (pysot)",
-    "got10k": "val/list.txt, <seq>/groundtruth.txt and <seq>/00000001.jpg",
-    "demo": "the generated demo suite (leave --data-root out: it is generated into the cache)",
-}
 _MAX_NAMES = 5  # sequences named in one problem before "..."
 
 
@@ -192,10 +181,14 @@ def _check_weights(ref: str, tracker: Any) -> list[Problem]:
 # --- suites, data roots, sequences, frames -----------------------------------------------------------------------
 
 def _layout(suite: str) -> str:
-    for prefix, text in _LAYOUTS.items():
-        if suite.startswith(prefix):
-            return text
-    return f"the layout evalkit.datasets reads for {suite}"
+    """What a data root of ``suite`` holds: the ``LAYOUT`` its loader module declares."""
+    import importlib
+
+    from evalkit.registry import SUITES
+
+    module = getattr(SUITES.get(suite), "module", None)
+    layout = getattr(importlib.import_module(module), "LAYOUT", None) if module else None
+    return layout or f"the layout evalkit.datasets reads for {suite}"
 
 
 def _check_suite(suite: str, root: str | os.PathLike[str] | None, sequences: Sequence[str] | None,

@@ -62,6 +62,7 @@ def _suite_loader(module: str, func: str, suite: str) -> Callable[..., Any]:
         return getattr(importlib.import_module(module), func)(suite, root)
 
     load.__doc__ = f"Load {suite} from a data root."
+    load.module = module  # type: ignore[attr-defined]  # where the loader's LAYOUT (what a root holds) is
     return load
 
 
@@ -78,6 +79,7 @@ for _name in VOT_SUITES:
 for _name in ("got10k-val", "got10k-test"):
     SUITES.register(_name, _suite_loader("evalkit.datasets.got10k", "load_got10k", _name))
 SUITES.register("demo", _suite_loader("evalkit.datasets.demo", "load_demo", "demo"))
+SUITES.register("nfs", _suite_loader("evalkit.datasets.nfs", "load_nfs", "nfs"))
 
 PROTOCOLS = Registry("protocol")
 for _name, _target in {

@@ -57,6 +57,11 @@ from numpy.typing import NDArray
 from evalkit.datasets.base import Sequence, Suite, frame_paths, package_data, per_sequence, read_box_file
 from evalkit.errors import EvalkitError, InputFileError, MissingExtraError
 
+LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
+    "the generated demo suite (leave --data-root out: it is generated into the cache)"
+)
+
+
 MANIFEST = "manifest.json"
 GT_FILE = "groundtruth_rect.txt"
 GENERATOR = "evalkit.datasets.demo"

@@ -20,6 +20,10 @@ from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite, per_sequence, read_box_file
 from evalkit.errors import EvalkitError, InputFileError
+LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
+    "val/list.txt, <seq>/groundtruth.txt and <seq>/00000001.jpg"
+)
+
 
 VISIBLE_TAG = "visible"  # Sequence.tags key: cover.label > 0, the frames got10k's report scores
 

@@ -26,6 +26,9 @@ from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite, package_data, per_sequence, read_box_file
 from evalkit.errors import EvalkitError, InputFileError
+LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
+    "<class>/<class>-<k>/groundtruth.txt and img/00000001.jpg (or the LaSOT toolkit's annos/)"
+)
 
 
 def lasot_metadata() -> dict[str, Any]:

@@ -22,6 +22,11 @@ import numpy as np
 from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, per_sequence, read_box_file
 from evalkit.datasets.names import canonical_key
 from evalkit.errors import EvalkitError, InputFileError
+LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
+    "<Seq>/groundtruth_rect.txt and <Seq>/img/0001.jpg (OTB dataset), anno/<seq>.txt and data/<Seq>/img "
+    "(OTB toolkit), or OTB100.json (pysot)"
+)
+
 
 SUBSETS = ("otb2013", "otb50", "otb100")
 _FRAME_NUMBER = re.compile(r"(\d+)\.\w+$")

@@ -11,6 +11,10 @@ from pathlib import Path
 from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, per_sequence, read_box_file
 from evalkit.errors import EvalkitError
 
+LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
+    "<Seq>/<Seq>_gt.txt and <Seq>/img/0001.jpg"
+)
+
 
 def load_tc128(suite: str, root: Path) -> Suite:
     """Load TColor-128 ground truth (and frames when present) from ``root``."""

@@ -15,6 +15,11 @@ from pathlib import Path
 from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, per_sequence, read_box_file
 from evalkit.errors import EvalkitError
 
+LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
+    "anno/UAV123/<seq>.txt and data_seq/UAV123/<folder>/000001.jpg (or the toolkit's anno/<seq>.txt)"
+)
+
+
 SUITES = ("uav123", "uav20l")
 
 

@@ -42,6 +42,10 @@ from evalkit.datasets.base import (
 )
 from evalkit.datasets.names import canonical_key
 from evalkit.errors import EvalkitError, InputFileError, InputProblem
+LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
+    "<seq>/groundtruth.txt and <seq>/color/00000001.jpg (VOT toolkit), or VOT2018.json (pysot)"
+)
+
 
 SUITES = ("vot2016", "vot2018", "vot2019")
 FAMILY = "vot"
