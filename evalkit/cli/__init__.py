@@ -26,7 +26,7 @@ from evalkit.errors import EvalkitError
 COMMAND_MODULES: list[str] = [
     "evalkit.cli.score", "evalkit.cli.compare", "evalkit.cli.run", "evalkit.cli.listing", "evalkit.cli.table",
     "evalkit.cli.report", "evalkit.cli.vot_toolkit", "evalkit.cli.train", "evalkit.commands.weights",
-    "evalkit.cli.complexity", "evalkit.cli.compress", "evalkit.cli.pack",
+    "evalkit.cli.complexity", "evalkit.cli.compress", "evalkit.cli.pack", "evalkit.cli.data",
 ]
 
 
