@@ -18,7 +18,8 @@ alone, so the tracker and its bound are timed at the same moment (this machine's
 - ``FPS``: ``update()`` calls per second, everything included (crops, transfers, post-processing, model updates);
 - ``conv bound``: frames per second if a frame cost only its convolutions (every conv2d torch runs in one update:
   backbone, cross-correlation, CFNet/DCFNet template passes, DCFNet's LRN band), at the tracker's own shapes,
-  layouts and algorithms; ``of conv`` = FPS / conv bound, the figure issue 12 targets (>= 0.85);
+  layouts and algorithms; ``of conv`` = FPS / conv bound, the figure issue 12 targets (>= 0.85), with the
+  interquartile range of the per-chunk fractions (how much the machine's load moved it);
 - ``+FFT bound`` / ``of +FFT``: the same with the correlation-filter FFTs added to the bound (DCFNet and CFNet's CF
   layers correlate in the Fourier domain; their FFTs are layer work, not loop overhead) -- only for trackers with FFTs;
 - ``GFLOPs``: torch's count for one update (2 per multiply-accumulate; FFTs, element-wise ops not counted) and
@@ -117,15 +118,19 @@ def measure(tracker: Any, frames: list[np.ndarray], box: np.ndarray, n: int, war
     timed = frames[3 + warmup:3 + warmup + n]
     t_track = t_conv = t_fft = 0.0
     done = 0
+    fractions = []  # each chunk's fraction of the convolution bound: their spread shows the machine's noise
     while done < len(timed):
         seconds, k = time_frames(tracker, timed[done:done + chunk], device)
+        conv = replay_ops(convs, k, device)
         t_track += seconds
-        t_conv += replay_ops(convs, k, device)
+        t_conv += conv
         t_fft += replay_ops(ffts, k, device) if ffts else 0.0
+        fractions.append(conv / seconds)
         done += k
         if done >= 3 and t_track > max_seconds:
             break
     return {"fps": done / t_track, "frames": done, "gflops_per_frame": gflops,
+            "of_conv_bound_chunks_iqr": [float(np.percentile(fractions, 25)), float(np.percentile(fractions, 75))],
             "conv_ms": 1e3 * t_conv / done, "fft_ms": 1e3 * t_fft / done, "frame_ms": 1e3 * t_track / done,
             "convs": [op.signature() for op in convs], "ffts": [op.signature() for op in ffts],
             "bound_fps_conv": done / t_conv if t_conv > 0 else None,
@@ -190,12 +195,14 @@ def main() -> int:
               f"{', '.join(untrained)}")
     print()
     head = (f"{'tracker':20s} {'weights':9s} {'GFLOPs':>7s} {'ms/frame':>8s} {'FPS':>7s} {'conv bound':>10s} "
-            f"{'of conv':>7s} {'+FFT bound':>10s} {'of +FFT':>7s} {'conv GFLOP/s':>12s} {'x KCF':>7s}")
+            f"{'of conv':>7s} {'(chunks IQR)':>12s} {'+FFT bound':>10s} {'of +FFT':>7s} {'conv GFLOP/s':>12s} "
+            f"{'x KCF':>7s}")
     print(head)
     print("-" * len(head))
     for r in rows:
         print(f"{r['tracker']:20s} {r['weights']:9s} {r['gflops_per_frame']:7.3f} {r['frame_ms']:8.2f} "
               f"{r['fps']:7.1f} {r['bound_fps_conv'] or nan:10.1f} {r['of_conv_bound'] or nan:7.2f} "
+              f"{'-'.join(f'{v:.2f}' for v in r['of_conv_bound_chunks_iqr']):>12s} "
               f"{r['bound_fps_conv_fft'] or nan:10.1f} {r['of_conv_fft_bound'] or nan:7.2f} "
               f"{r['conv_gflops_per_s'] or nan:12.1f} {r['ratio_to_kcf']:7.3f}")
         if args.verbose:
