@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from trackers.common.inference import SeparableMaxPool2d, prepare_for_tracking, separable_pools
+from trackers.common.inference import SeparableMaxPool2d, pool_before_relu, prepare_for_tracking, separable_pools
 
 
 @pytest.mark.parametrize(("kernel", "stride"), [(3, 2), (3, 1), (2, 2), (1, 1), (5, 3)])
@@ -34,9 +34,21 @@ def test_only_plain_pools_are_replaced_and_the_network_keeps_its_function() -> N
     with torch.no_grad():
         ref = net.eval()(x)
         fast = prepare_for_tracking(separable_pools(net))
-        assert isinstance(fast[3], SeparableMaxPool2d) and isinstance(fast[1], nn.Identity)
+        assert isinstance(fast[2], SeparableMaxPool2d) and isinstance(fast[3], nn.ReLU)  # pooled, then ReLU
+        assert isinstance(fast[1], nn.Identity)
         assert isinstance(fast[4][1], nn.MaxPool2d) and isinstance(fast[5], nn.MaxPool2d)  # padded / rectangular
         out = fast(x.to(memory_format=torch.channels_last))
     assert torch.allclose(out, ref, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="eval mode"):
         prepare_for_tracking(nn.Sequential(nn.Conv2d(1, 1, 1)).train())
+
+
+def test_pool_before_relu_is_bit_identical() -> None:
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2), nn.ReLU(), nn.Conv2d(4, 2, 1))
+    x = torch.randn(2, 3, 33, 31)
+    with torch.no_grad():
+        ref = net(x)
+        swapped = pool_before_relu(net)
+        assert isinstance(swapped[1], nn.MaxPool2d) and isinstance(swapped[2], nn.ReLU)
+        assert torch.equal(swapped(x), ref)

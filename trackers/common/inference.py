@@ -10,6 +10,7 @@
   exact, so outputs are bit-identical; on CPU it is 1.5-6x faster than torch's channels-last max pool for the narrow
   layers of SiamFC/FDSiamFC/CFNet (14-96 channels: 1.65 ms against 0.28 ms for 3x14x123x123 here), and torch's
   NCHW max pool is slower still;
+- a ``ReLU`` followed by a max pool is moved after it (exactly the same values, a quarter of the ReLU's work);
 - parameters and buffers move to channels-last memory (``channels_last``), which oneDNN's convolutions and the
   separable pool prefer; inputs in channels-last keep every activation so.
 """
@@ -72,14 +73,24 @@ def separable_pools(net: nn.Module) -> nn.Module:
     return net
 
 
+def pool_before_relu(net: nn.Module) -> nn.Module:
+    """Swap every ``ReLU`` directly followed by a max pool in a ``Sequential``, in place (``relu(max(x))`` is
+    exactly ``max(relu(x))``; the ReLU then touches a quarter of the values after a 3/2 pool); returns ``net``."""
+    for seq in [m for m in net.modules() if isinstance(m, nn.Sequential)]:
+        for i in range(len(seq) - 1):
+            if isinstance(seq[i], nn.ReLU) and isinstance(seq[i + 1], nn.MaxPool2d | SeparableMaxPool2d):
+                seq[i], seq[i + 1] = seq[i + 1], seq[i]
+    return net
+
+
 @torch.no_grad()
 def prepare_for_tracking(net: nn.Module, channels_last: bool = True, fuse_bn: bool = True) -> nn.Module:
-    """Fold BatchNorm into convs, make max pools separable, optionally go channels-last (see the module docstring)."""
+    """Fold BatchNorm into convs, separable max pools before ReLUs, optionally channels-last (module docstring)."""
     if net.training:
         raise ValueError("prepare_for_tracking rewrites an inference network: put it in eval mode first")
     if fuse_bn:
         from trackers.siamfc.network import fuse_batchnorm
 
         fuse_batchnorm(net)
-    separable_pools(net)
+    pool_before_relu(separable_pools(net))
     return net.to(memory_format=torch.channels_last) if channels_last else net
