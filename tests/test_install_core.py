@@ -3,10 +3,10 @@ OpenCV, and gives the same numbers as the development install.
 
     EVALKIT_SHARED=../shared python -m pytest tests/test_install_core.py
 
-The repository is copied (without .git, virtual environments and build output) and installed non-editable, so the
-test sees what a user's ``pip install`` gets: the declared dependencies and the packaged data files, nothing from the
-working tree. pip uses its usual index and cache (a local index on machines without network). About 90 s on a busy
-2-core machine, most of it pip unpacking numpy, scipy, pandas and matplotlib.
+The package sources are copied (pyproject, README, evalkit/, trackers/) and installed non-editable, so the test
+sees what a user's ``pip install`` gets: the declared dependencies and the packaged data files, nothing imported
+from the working tree. pip uses its usual index and cache (a local index on machines without network). About 90 s
+on a busy 2-core machine, most of it pip unpacking numpy, scipy, pandas and matplotlib.
 """
 
 from __future__ import annotations
@@ -18,28 +18,38 @@ import shutil
 import subprocess
 import sys
 import venv
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import REPO_ROOT
 
-SKIP_DIRS = {".git", ".venv", "venv", "build", "dist", "reports", "__pycache__", ".pytest_cache", ".ruff_cache"}
+# What the wheel is built from (pyproject's packages.find and readme); the rest of the tree (tests, caches, runs,
+# checkpoints) is left out so its size never matters
+SOURCES = ("pyproject.toml", "README.md", "evalkit", "trackers")
 PIP_TIMEOUT_S = 600
 
 
 def _copy_source(dest: Path) -> Path:
-    """The repository's source tree under ``dest`` (what an sdist holds: no VCS, environments or build output)."""
+    """The files ``pip install`` builds evalkit from, copied under ``dest`` (no caches or egg-info)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+    dest.mkdir(parents=True)
+    for name in SOURCES:
+        src = REPO_ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=ignore)
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
 
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        return {n for n in names if n in SKIP_DIRS or n.endswith(".egg-info")}
 
-    return Path(shutil.copytree(REPO_ROOT, dest, ignore=ignore))
-
-
-def _run(cmd: list[str | Path], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` outside the repository with no PYTHONPATH, so only the fresh environment is importable."""
+def _run(cmd: list[str | Path], cwd: Path, timeout: float, pythonpath: Path | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` in ``cwd`` with only ``pythonpath`` (default: nothing) on PYTHONPATH."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -63,9 +73,17 @@ def _same_numbers(a: Any, b: Any, where: str = "") -> list[str]:
     return [f"{where}: {a!r} vs {b!r}"]
 
 
+@dataclass(frozen=True)
+class CoreInstall:
+    """A fresh venv's Python holding the core install, and the copied sources it was built from."""
+
+    python: Path
+    source: Path
+
+
 @pytest.fixture(scope="module")
-def core_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Python of a fresh venv holding ``pip install <copy of the repo>`` without extras (built once per module)."""
+def core(tmp_path_factory: pytest.TempPathFactory) -> CoreInstall:
+    """A fresh venv holding ``pip install <copy of the sources>`` without extras (built once per module)."""
     tmp = tmp_path_factory.mktemp("core-install")
     source = _copy_source(tmp / "src")
     env_dir = tmp / "venv"
@@ -78,7 +96,7 @@ def core_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert pip.returncode == 0, f"pip install of the core package failed:\n{pip.stderr[-4000:]}"
     where = _run([python, "-c", "import evalkit; print(evalkit.__file__)"], tmp, 60)
     assert where.returncode == 0 and str(env_dir) in where.stdout, f"evalkit not from the fresh venv: {where}"
-    return python
+    return CoreInstall(python, source)
 
 
 def _results(shared_dir: Path) -> list[str | Path]:
@@ -87,32 +105,34 @@ def _results(shared_dir: Path) -> list[str | Path]:
             "--results", shared_dir / "data" / "results" / "otb100_cfnet_release"]
 
 
-def test_core_install_scores_without_torch_or_opencv(core_python: Path, shared_dir: Path, tmp_path: Path) -> None:
+def test_core_install_scores_without_torch_or_opencv(core: CoreInstall, shared_dir: Path, tmp_path: Path) -> None:
     """The core install cannot import torch or cv2, ``evalkit score`` gives the six OTB-100 trackers of the CFNet
-    release the numbers the development install gives, and ``evalkit run`` says which extra it needs."""
+    release the numbers the development environment gives on the same sources, and ``evalkit run`` says which extra
+    it needs."""
     for module in ("torch", "cv2"):
-        probe = _run([core_python, "-c", f"import {module}"], tmp_path, 60)
+        probe = _run([core.python, "-c", f"import {module}"], tmp_path, 60)
         assert probe.returncode != 0, f"the core install pulled in {module}: {probe.stdout}"
 
     args = ["score", "--suite", "otb100", *_results(shared_dir), "--format", "json"]
-    fresh = _run([core_python.parent / "evalkit", *args], tmp_path, 300)
+    fresh = _run([core.python.parent / "evalkit", *args], tmp_path, 300)
     assert fresh.returncode == 0, f"evalkit score failed in the core install:\n{fresh.stderr[-4000:]}"
-    dev = _run([sys.executable, "-c", "from evalkit.cli import main; main()", *args], REPO_ROOT, 300)
+    # the copied sources, not the working tree: the comparison is between environments, not between code versions
+    dev = _run([sys.executable, "-c", "from evalkit.cli import main; main()", *args], tmp_path, 300, core.source)
     assert dev.returncode == 0, dev.stderr[-4000:]
     got, want = json.loads(fresh.stdout), json.loads(dev.stdout)
     assert len(got["trackers"]) == 6, sorted(got["trackers"])
     differences = _same_numbers(got, want)
     assert not differences, "core install and development install disagree:\n" + "\n".join(differences[:20])
 
-    run = _run([core_python.parent / "evalkit", "run", "--trackers", "kcf", "--suite", "demo"], tmp_path, 120)
+    run = _run([core.python.parent / "evalkit", "run", "--trackers", "kcf", "--suite", "demo"], tmp_path, 120)
     assert run.returncode != 0 and "pip install 'evalkit[trackers]'" in run.stderr, run.stderr[-2000:]
     assert "Traceback" not in run.stderr, run.stderr[-2000:]
 
 
 @pytest.mark.slow  # about 70 s more on a busy 2-core machine; the score test above covers the install itself
-def test_core_install_tables_and_reports(core_python: Path, shared_dir: Path, tmp_path: Path) -> None:
+def test_core_install_tables_and_reports(core: CoreInstall, shared_dir: Path, tmp_path: Path) -> None:
     """The core install fills a published table and writes the PDF and HTML reports (no torch, no OpenCV)."""
-    evalkit = core_python.parent / "evalkit"
+    evalkit = core.python.parent / "evalkit"
     table = _run([evalkit, "table", "--layout", "cfnet-table1", *_results(shared_dir), "--format", "markdown"],
                  tmp_path, 300)
     assert table.returncode == 0, table.stderr[-4000:]
