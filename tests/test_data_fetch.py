@@ -127,6 +127,22 @@ def test_fetch_then_verify(server: _Server, tmp_path: Path, capsys: pytest.Captu
     assert len(server.ranges) == before
 
 
+def test_fetch_without_root_fills_the_default_folder_run_then_uses(server: _Server, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from evalkit.cli.options import DataRoots
+    from evalkit.config import load_config
+
+    assert DataRoots.parse([], load_config()).get("otb50") is None  # nothing fetched, nothing configured
+    server.files["/otb/Deer.zip"], _ = _deer_zip()
+    assert main(["data", "fetch", "otb50", "--mirror", server.url + "/otb", "--sequences", "Deer"]) == 0
+    default = tmp_path / "cache" / "data" / "otb100"
+    assert f"export EVALKIT_DATA_OTB50={default}" in capsys.readouterr().out
+    assert (default / "Deer" / "groundtruth_rect.txt").is_file()
+    # otb100 and otb2013 share the download: every command finds it without --data-root
+    for suite in ("otb50", "otb100", "otb2013"):
+        assert DataRoots.parse([], load_config()).get(suite) == default
+
+
 def test_interrupted_download_resumes_with_range(server: _Server, tmp_path: Path) -> None:
     archive, gt = _deer_zip()
     server.files["/otb/Deer.zip"] = archive

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 from evalkit.cli.options import csv_list
-from evalkit.errors import EvalkitError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,13 +58,9 @@ def resolve_root(suite: str, flag: Path | None, config_path: Path | None = None)
     cfg = load_config(config_path)
     if suite in cfg.datasets:
         return cfg.datasets[suite], f"[datasets] {suite} in {cfg.source}"
-    from evalkit.datasets.fetch import source
+    from evalkit.datasets.fetch import default_root
 
-    try:  # suites sharing one download (otb50 and otb100) share its default folder
-        folder = source(suite).origin or suite
-    except EvalkitError:
-        folder = suite
-    return Path(cfg.cache).expanduser() / "data" / folder, "default: the cache, where fetch puts it"
+    return default_root(suite, cfg.cache), "default: the cache, where fetch puts it"
 
 
 def run_data(args: argparse.Namespace) -> int:

@@ -137,13 +137,17 @@ class DataRoots:
         return out
 
     def get(self, suite: str) -> Path | None:
-        """The root of ``suite``: its own, else the common one, else the configuration's (demo: the cache)."""
+        """The root of ``suite``: its own, else the common one, else the configuration's, else the folder
+        ``evalkit data fetch`` fills when it exists (demo: the cache, where it is generated on first use)."""
         key = suite.lower()
         root = self.per_suite.get(key) or self.default
         if root is None and self.config is not None:
             root = self.config.data_root(key)
-            if root is None and key == "demo":  # generated on first use into the configured cache
-                root = self.config.cache
+            if root is None:
+                from evalkit.datasets.fetch import default_root
+
+                fetched = default_root(key, self.config.cache)
+                root = fetched if key == "demo" or fetched.is_dir() else None
         return Path(root) if root is not None else None
 
     def require(self, suite: str) -> Path:

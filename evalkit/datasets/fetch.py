@@ -80,6 +80,19 @@ def source(suite: str) -> Source:
     return Source(suite=key, origin=origin, **fields)
 
 
+def default_root(suite: str, cache: Path) -> Path:
+    """Where ``fetch`` puts ``suite`` when no root is given or configured: ``<cache>/data/<download>``, one folder per
+    download (otb50 and otb2013 share otb100's); the demo suite is generated into the cache itself."""
+    key = suite.lower()
+    if key == "demo":
+        return Path(cache).expanduser()
+    try:
+        folder = source(key).origin or key
+    except EvalkitError:  # a suite the catalog does not know yet
+        folder = key
+    return Path(cache).expanduser() / "data" / folder
+
+
 def sources() -> list[Source]:
     """Every catalog entry, in the catalog's order."""
     return [source(name) for name in package_data("sources.json")["suites"]]
