@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from evalkit.tracker import ParameterError
+from trackers.common.cf_layer import cross_correlate
 from trackers.siamfc import SiamFC, SiamNet, alexnet8_layers, alexnet_layers, scaled_width
-from trackers.siamfc.network import cross_correlation
 from trackers.weights import WeightsError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
@@ -45,12 +45,24 @@ def test_siamfc_parameter_count() -> None:
 def test_batched_cross_correlation_equals_per_pair() -> None:
     gen = torch.Generator().manual_seed(0)
     k, x = torch.randn(4, 8, 6, 6, generator=gen), torch.randn(4, 8, 22, 22, generator=gen)
-    batched = cross_correlation(k, x)
+    batched = cross_correlate(k, x)
     single = torch.cat([torch.nn.functional.conv2d(x[i:i + 1], k[i:i + 1]) for i in range(4)])
     torch.testing.assert_close(batched, single, rtol=1e-5, atol=1e-5)
-    assert cross_correlation(k[:1], x).shape == (4, 1, 17, 17)
-    with pytest.raises(ValueError, match="3 exemplars for 4"):
-        cross_correlation(k[:3], x)
+    assert cross_correlate(k[:1], x).shape == (4, 1, 17, 17)
+    with pytest.raises(ValueError, match="3 templates for 4"):
+        cross_correlate(k[:3], x)
+
+
+def test_head_gives_the_same_response_for_training_and_tracking() -> None:
+    """The head correlates through cf_layer.cross_correlate: FFTs with gradients, a convolution without."""
+    gen = torch.Generator().manual_seed(1)
+    net = SiamNet(alexnet_layers(0.15), learned_bias=True).eval()
+    z, x = torch.rand(2, 3, 127, 127, generator=gen) * 255, torch.rand(2, 3, 255, 255, generator=gen) * 255
+    training = net(z, x)
+    assert training.requires_grad
+    with torch.no_grad():
+        tracking = net(z, x)
+    torch.testing.assert_close(training.detach(), tracking, rtol=1e-4, atol=1e-4 * float(tracking.abs().max()))
 
 
 def test_params_are_typed_and_checked() -> None:
@@ -62,8 +74,10 @@ def test_params_are_typed_and_checked() -> None:
         SiamFC(scale_num=2)
 
 
-def test_siamfc_without_weights_says_how_to_get_them() -> None:
-    with pytest.raises(WeightsError, match="evalkit train siamfc"):
+def test_siamfc_without_weights_says_how_to_get_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVALKIT_WEIGHTS", raising=False)
+    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path))
+    with pytest.raises(WeightsError, match="evalkit weights fetch siamfc"):
         SiamFC().load("cpu")
 
 
@@ -73,22 +87,28 @@ def _textured_frame(seed: int = 0) -> np.ndarray:
     return np.kron(small, np.ones((4, 4, 1), dtype=np.uint8))  # 240 x 320, blocky texture
 
 
-def test_tracking_step_is_deterministic_and_keeps_size_limits() -> None:
+@pytest.mark.parametrize("loop", ["pytorch", "matlab"])
+def test_tracking_step_is_deterministic_and_keeps_size_limits(loop: str) -> None:
     frame = _textured_frame()
     box = np.array([140.0, 100.0, 40.0, 30.0])
     outs = []
     for _ in range(2):
-        t = SiamFC(random_init=True, channels_last=False)
+        t = SiamFC(random_init=True, channels_last=False, loop=loop)
         t.load("cpu")
         t.initialize(frame, box)
         outs.append([t.update(frame).box for _ in range(3)])
     np.testing.assert_array_equal(np.array(outs[0]), np.array(outs[1]))
-    t = SiamFC(random_init=True, scale_step=2.0, scale_lr=1.0, scale_penalty=1.0, max_scale=1.5, min_scale=0.7)
+    t = SiamFC(random_init=True, scale_step=2.0, scale_lr=1.0, scale_penalty=1.0, max_scale=1.5, min_scale=0.7,
+               loop=loop)
     t.load("cpu")
     t.initialize(frame, box)
-    for _ in range(6):
-        w = t.update(frame).box[2]
-        assert 0.7 * 40 - 1e-6 <= w <= 1.5 * 40 + 1e-6
+    x_sz = t.x_sz
+    widths = [t.update(frame).box[2] for _ in range(6)]
+    assert 0.7 * x_sz - 1e-6 <= t.x_sz <= 1.5 * x_sz + 1e-6
+    if loop == "pytorch":  # the port limits the target size too
+        assert all(0.7 * 40 - 1e-6 <= w <= 1.5 * 40 + 1e-6 for w in widths)
+    else:  # tracker.m saturates s_x only; with step 2 and no damping the target size doubles or halves freely
+        assert any(w > 1.5 * 40 or w < 0.7 * 40 for w in widths)
 
 
 def test_released_weights_follow_a_translation(shared_dir: Path) -> None:

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trackers.siamfc.network import cross_correlation
+from trackers.common.cf_layer import cross_correlate
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ class DCFFNet(nn.Module):
 
     def siamfc_response(self, tmpl: Template, x: torch.Tensor) -> torch.Tensor:
         """Stage-1 output: SiamFC cross-correlation scores (N x 1 x 23 x 23)."""
-        return cross_correlation(tmpl.features, self.search_features(tmpl, x)) * self.out_scale + self.siamfc_bias
+        return cross_correlate(tmpl.features, self.search_features(tmpl, x)) * self.out_scale + self.siamfc_bias
 
     def track(self, tmpl: Template, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Stage-2 output: class logits (N x 2 x 23 x 23) and l, t, r, b distances in search-crop pixels."""

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from trackers.common.cf_layer import cross_correlate
 
 BN_EPS = 1e-6
 BN_MOMENTUM = 0.05
@@ -136,20 +137,6 @@ def fuse_batchnorm(net: nn.Module) -> nn.Module:
     return net
 
 
-def cross_correlation(kernel: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Cross-correlate each search feature map with its exemplar's (or one exemplar with many maps): N x 1 x H x W.
-
-    ``kernel`` is K x C x h x w with K = 1 (shared by every search map, the tracking case) or K = N (training pairs).
-    """
-    n, c, h, w = x.shape
-    if kernel.shape[0] == 1:
-        return F.conv2d(x, kernel)
-    if kernel.shape[0] != n:
-        raise ValueError(f"{kernel.shape[0]} exemplars for {n} search maps")
-    out = F.conv2d(x.reshape(1, n * c, h, w), kernel, groups=n)
-    return out.reshape(n, 1, out.shape[-2], out.shape[-1])
-
-
 class XCorrHead(nn.Module):
     """``out_scale * (kernel * x)`` plus an optional learned bias (SiamFC's 'adjust' layer; FDSiamFC has none)."""
 
@@ -159,7 +146,7 @@ class XCorrHead(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1)) if learned_bias else None
 
     def forward(self, kernel: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        out = cross_correlation(kernel, x) * self.out_scale
+        out = cross_correlate(kernel, x) * self.out_scale
         return out + self.bias if self.bias is not None else out
 
 

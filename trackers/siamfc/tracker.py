@@ -1,13 +1,21 @@
 """The SiamFC tracker as released (Bertinetto et al. 2016; the PyTorch port FDSiamFC builds on), over any backbone.
 
     from trackers.siamfc.tracker import SiamFC
-    t = SiamFC(weights="siamfc.pth")                  # or random_init=True for speed measurements only
+    t = SiamFC()                                      # the authors' network (catalog 'siamfc', EVALKIT_WEIGHTS)
+    t = SiamFC(weights="siamfc.pth")                  # or a trained state dict; random_init=True for speed only
     t.load("cpu"); t.initialize(frame, box); pred = t.update(next_frame)
 
-    evalkit run --trackers siamfc --param siamfc.weights=/path/siamfc.pth --suite otb100
+    evalkit run --trackers siamfc --suite otb100                       # EVALKIT_WEIGHTS=../shared/weights
     evalkit run --trackers fdsiamfc30 --param fdsiamfc30.benchmark=uav123 --suite uav123   # the authors' UAV settings
 
-Tracking step: three search crops (sizes ``x_sz * step**{-1,0,1}``, 255 px, mean-colour padding) around the last
+Two tracking loops (``loop``). ``siamfc`` (the authors' network) runs ``"matlab"``, the authors' own
+bertinetto/siamese-fc ``tracker.m``: 1-based centres ``x + w/2``, float frames, crops by the two-stage scale pyramid
+with MATLAB rounding and bicubic ``imresize`` (``trackers.cfnet.release_ops``, which the CFNet release inherited from
+this code), responses upsampled by ``imresize`` x16, the first maximum in column-major order, displacement scaled
+by ``round(s_x)`` (not the chosen scale's side), the target size damped without the ``s_x`` saturation. The
+FDSiamFC trackers run ``"pytorch"``, the PyTorch port's step that follows.
+
+PyTorch-port step: three search crops (sizes ``x_sz * step**{-1,0,1}``, 255 px, mean-colour padding) around the last
 centre -> 17x17 responses -> x16 bicubic upsampling (cv2) -> side scales multiplied by ``scale_penalty`` -> best scale
 -> response shifted to >= 0, normalised to sum 1, mixed with a normalised Hann window (``window_influence``) -> peak
 displacement x stride / upsampling -> image pixels; target size, exemplar and search sizes follow the damped scale
@@ -67,6 +75,7 @@ class SiamFCParams:
     min_scale: float = 0.2  # target size limits relative to the initial size
     max_scale: float = 5.0
     clip_center: bool = False  # keep the centre inside the image (FDSiamFC's tracker does, SiamFC's does not)
+    loop: str = "pytorch"  # "pytorch": the PyTorch port's tracking step (FDSiamFC's); "matlab": the authors' tracker.m
     amp: bool = True  # float16 autocast on CUDA (ignored on CPU)
     channels_last: bool = True  # NHWC activations: faster convolutions on CPU (oneDNN) and CUDA
     fuse_bn: bool = True  # fold inference-mode BatchNorm into the preceding conv after loading (same function)
@@ -98,6 +107,8 @@ class SiamFCFamily(Tracker):
             raise ParameterError(f"{type(self).__name__}: scale_num must be odd and positive, got {p.scale_num}")
         if not 0 <= p.window_influence <= 1 or not 0 <= p.scale_lr <= 1:
             raise ParameterError(f"{type(self).__name__}: window_influence and scale_lr must lie in [0, 1]")
+        if p.loop not in ("pytorch", "matlab"):
+            raise ParameterError(f"{type(self).__name__}: loop must be 'pytorch' or 'matlab', got {p.loop!r}")
         self.net: SiamNet | None = None
         self._sha: str | None = None
 
@@ -117,7 +128,7 @@ class SiamFCFamily(Tracker):
         import torch
 
         from evalkit.harness import pick_device
-        from trackers.weights import load_into, load_state_dict, sha256_of
+        from trackers.weights import sha256_of
 
         self.device = torch.device(pick_device(device))
         torch.manual_seed(0)
@@ -128,7 +139,7 @@ class SiamFCFamily(Tracker):
             self._sha = "random-init-seed0"
         else:
             path = self._weights_path()
-            load_into(net, load_state_dict(path), path)
+            self.load_weights(net, path)
             if self._sha is None:  # not yet hashed for the result fingerprint (weights_sha256)
                 self._sha = sha256_of(path)
         net.eval().to(self.device)
@@ -140,6 +151,12 @@ class SiamFCFamily(Tracker):
             net = net.to(memory_format=torch.channels_last)
         self.net = net
         self._amp = self.params.amp and self.device.type == "cuda"
+
+    def load_weights(self, net: SiamNet, path: Path) -> None:
+        """Load a state dict file into ``net`` strictly."""
+        from trackers.weights import load_into, load_state_dict
+
+        load_into(net, load_state_dict(path), path)
 
     def _weights_path(self) -> Path:
         """The weight file: ``weights`` if given, else this tracker's catalog file (trackers.weights resolves it)."""
@@ -189,6 +206,9 @@ class SiamFCFamily(Tracker):
         self.center, self.target_sz = box_to_center(box)
         if np.any(self.target_sz <= 0):
             raise ValueError(f"{self.name}: the initial box must have a positive size, got {np.asarray(box).tolist()}")
+        if p.loop == "matlab":
+            self._initialize_matlab(frame, box)
+            return
         response_sz = self._response_size()
         self.upscale_sz = p.response_up * response_sz
         self.window = cosine_window(self.upscale_sz)
@@ -219,6 +239,8 @@ class SiamFCFamily(Tracker):
     def update(self, frame: NDArray[np.uint8]) -> Prediction:
         """One tracking step: best scale and peak of the windowed, upsampled responses."""
         p = self.params
+        if p.loop == "matlab":
+            return self._update_matlab(frame)
         raw = self.responses(frame)
         up = np.stack([cv2.resize(r, (self.upscale_sz, self.upscale_sz), interpolation=cv2.INTER_CUBIC) for r in raw])
         mid = p.scale_num // 2
@@ -243,11 +265,114 @@ class SiamFCFamily(Tracker):
         return Prediction(center_to_box(self.center, self.target_sz), score=peak)
 
 
+    # --- the authors' MATLAB loop (bertinetto/siamese-fc tracking/tracker.m, tracker_step.m, make_scale_pyramid.m,
+    # get_subwindow_tracking.m), with the MATLAB image operations of trackers.cfnet.release_ops (the CFNet release
+    # inherited them from this code) ---
+
+    def _search_responses(self, crops: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Raw S x 17 x 17 responses of float crops (S x 255 x 255 x 3) against the exemplar."""
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device).permute(0, 3, 1, 2)
+        x = x if self.params.channels_last else x.contiguous()
+        with torch.inference_mode(), torch.autocast("cuda", enabled=self._amp):
+            r = self.net.search(self.kernel, x)  # type: ignore[union-attr]
+        return r[:, 0].float().cpu().numpy()
+
+    def _initialize_matlab(self, frame: NDArray[np.uint8], box: NDArray[np.float64]) -> None:
+        """tracker.m's set-up: 1-based centre ``x + w/2``, exemplar of ``round(s_z)`` pixels by bicubic imresize."""
+        from trackers.cfnet.release_ops import matlab_round, subwindow
+
+        p = self.params
+        x, y, w, h = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
+        self.pos = np.array([y + 1 + h / 2, x + 1 + w / 2])  # (row, col), 1-based: load_video_info's centre
+        self.size_hw = np.array([h, w])
+        image = np.asarray(frame, dtype=np.float32)  # vl_imreadjpeg's single-precision frames, never rounded back
+        self.colour = image.reshape(-1, image.shape[-1]).mean(axis=0, dtype=np.float64)
+        s_z = context_size((w, h), p.context)
+        z = subwindow(image, (float(self.pos[0]), float(self.pos[1])), p.exemplar_size, int(matlab_round(s_z)),
+                      self.colour)
+        self.kernel = self._float_features(z[None])
+        self.x_sz = s_z * p.instance_size / p.exemplar_size
+        self.limits = (p.min_scale * self.x_sz, p.max_scale * self.x_sz)
+        self.upscale_sz = p.response_up * self._response_size()
+        self.window = cosine_window(self.upscale_sz)  # MATLAB hann(): symmetric, as np.hanning
+        self.window /= self.window.sum()
+        self.factors = scale_factors(p.scale_num, p.scale_step)
+
+    def _float_features(self, crops: NDArray[np.float32]) -> torch.Tensor:
+        """Exemplar features of float crops."""
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device).permute(0, 3, 1, 2)
+        with torch.inference_mode(), torch.autocast("cuda", enabled=self._amp):
+            return self.net.template(x if self.params.channels_last else x.contiguous())  # type: ignore[union-attr]
+
+    def _update_matlab(self, frame: NDArray[np.uint8]) -> Prediction:
+        """tracker.m + tracker_step.m: the two-stage scale pyramid, imresize x16, the first column-major maximum."""
+        from trackers.cfnet.release_ops import imresize, matlab_round, scale_pyramid
+
+        p = self.params
+        image = np.asarray(frame, dtype=np.float32)
+        sizes = self.x_sz * self.factors
+        crops = scale_pyramid(image, (float(self.pos[0]), float(self.pos[1])), sizes, p.instance_size, self.colour)
+        up = np.stack([imresize(r, p.response_up) for r in self._search_responses(crops)]).astype(np.float64)
+        peaks = up.reshape(len(up), -1).max(axis=1)
+        mid = p.scale_num // 2
+        penalised = np.where(np.arange(len(up)) == mid, peaks, peaks * p.scale_penalty)
+        best = int(np.argmax(penalised))  # the first of equal peaks, as tracker_step's strict '>'
+        response = up[best] - up[best].min()
+        response /= response.sum()
+        response = (1 - p.window_influence) * response + p.window_influence * self.window
+        col, row = np.unravel_index(int(np.argmax(response.T)), response.T.shape)  # find(): first in column order
+        # 1-based peak minus ceil(272 / 2); the search side is round(s_x), not the best scale's side (tracker.m
+        # passes round(s_x) to tracker_step)
+        disp = np.array([row + 1, col + 1], dtype=np.float64) - np.ceil(self.upscale_sz / 2)
+        stride = self.net.total_stride  # type: ignore[union-attr]
+        self.pos = self.pos + disp * stride / p.response_up * float(matlab_round(self.x_sz)) / p.instance_size
+        if p.clip_center:
+            self.pos = np.clip(self.pos, 1, [frame.shape[0], frame.shape[1]])
+        scale = (1 - p.scale_lr) + p.scale_lr * self.factors[best]
+        self.x_sz = float(np.clip(self.x_sz * scale, *self.limits))
+        self.size_hw = self.size_hw * scale  # tracker.m damps the target size without the s_x saturation
+        h, w = self.size_hw
+        box = np.array([self.pos[1] - w / 2 - 1, self.pos[0] - h / 2 - 1, w, h])  # 1-based pos - size/2, to 0-based
+        self.center, self.target_sz = box_to_center(box)
+        return Prediction(box, score=float(peaks[best]))
+
+
+@dataclass(frozen=True)
+class SiamFCReleaseParams(SiamFCParams):
+    """SiamFC-3s: the authors' MATLAB tracking loop, in float32 as the release (no float16 autocast on CUDA)."""
+
+    loop: str = "matlab"
+    amp: bool = False
+
+
 class SiamFC(SiamFCFamily):
-    """SiamFC-3s (Bertinetto et al. 2016): AlexNet backbone, cross-correlation head; no weights are released here."""
+    """SiamFC-3s (Bertinetto et al. 2016): AlexNet backbone, cross-correlation head, the authors' network by default.
+
+    The default weights are the catalog's ``siamfc`` file, the int8 TFLite export of the authors' 2016-08-17.net.mat
+    (trackers.siamfc.tflite_import dequantizes it once into a cached float state dict); ``weights=`` also takes a
+    state dict (.pth) from ``evalkit train siamfc``. The tracking defaults are the export's track_config.json.
+    """
 
     name = "siamfc"
+    Params = SiamFCReleaseParams
+    catalog_name = "siamfc"
     learned_bias = True
+
+    def load_weights(self, net: SiamNet, path: Path) -> None:
+        """A state dict, or the authors' TFLite export (dequantized, cached; its response scale replaces the net's)."""
+        if path.suffix.lower() != ".tflite":
+            super().load_weights(net, path)
+            return
+        from trackers.siamfc.tflite_import import imported_state_dict
+        from trackers.weights import load_into
+
+        imported = imported_state_dict(path)
+        load_into(net, imported.tensors, path)
+        net.head.out_scale = imported.out_scale
 
     @classmethod
     def layers(cls, params: Any) -> tuple[ConvLayer, ...]:
