@@ -20,6 +20,7 @@ from PIL import Image
 from evalkit.cli import main
 from evalkit.datasets import load_suite
 from evalkit.datasets.fetch import DownloadError, download, extract_zip, fetch_suite, source
+from evalkit.datasets.verify import verify_suite
 
 
 class _Server:
@@ -242,6 +243,25 @@ def test_vot_description_json(server: _Server, tmp_path: Path) -> None:
     seq = load_suite("vot2018", root, sequences=["ants1"])["ants1"]
     assert seq.n_frames == n and seq.image_size == (40, 30) and int(seq.tags["occlusion"].sum()) == 1
     assert seq.frames is not None and seq.frames[0] == root / "ants1" / "color" / "00000001.jpg"
+    assert verify_suite("vot2018", root, ["ants1"]).ok
+    # a sequence file declaring another frame size than the images have is named
+    props = root / "ants1" / "sequence"
+    props.write_text(props.read_text() + "width=41\nheight=30\n")
+    assert [f.message for f in verify_suite("vot2018", root, ["ants1"]).findings] == [
+        "frames are 40x30 but the annotation declares 41x30"]
+
+
+def test_single_archive_with_top_folder(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """TC128 as its site zips it (Temple-color-128/<Seq>/...): fetched from a mirror, stripped, then verified."""
+    files = {f"Temple-color-128/Airport_ce/img/{i:04d}.jpg": _jpeg() for i in range(1, 149)}
+    files["Temple-color-128/Airport_ce/Airport_ce_gt.txt"] = "".join(f"{i},2,5,6\n" for i in range(148)).encode()
+    server.files["/tc/Temple-color-128.zip"] = _zip(files)
+    root = tmp_path / "tc128"
+    assert main(["data", "fetch", "tc128", "--root", str(root), "--mirror", server.url + "/tc"]) == 0
+    assert sorted(p.name for p in root.iterdir()) == ["Airport_ce"]
+    capsys.readouterr()
+    assert main(["data", "verify", "tc128", "--root", str(root), "--sequences", "Airport_ce"]) == 0
+    assert capsys.readouterr().out.strip().endswith("(148 frames) in " + str(root) + ": OK")
 
 
 def test_manual_suites_say_what_to_download(capsys: pytest.CaptureFixture[str]) -> None:
