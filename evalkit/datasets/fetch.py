@@ -344,4 +344,5 @@ def _fetch_vot(suite: str, src: Source, root: Path, base: str | None, sequences:
         added.append(name)
     if not sequences:
         atomic_write_text(root / "list.txt", "".join(f"{e['name']}\n" for e in entries))
+    desc_path.unlink()  # read again next time: a later fetch may use another mirror or an updated list
     return added
