@@ -249,8 +249,8 @@ def _track(shared: Path, tracker_name: str, sequence: str, frames: int) -> np.nd
 
 @pytest.mark.parametrize(("tracker_name", "folder", "suffix", "frames"), [
     ("cfnet-conv1", "results_cfnet-conv1_OTB-100", "cf1camera", 12),
-    pytest.param("cfnet-conv2", "results_cfnet-conv2_OTB-100", "cf2camera", 30, marks=pytest.mark.slow),
-    pytest.param("baseline-cf-conv3", "results_baseline-on-cfnet-conv3_OTB-100", "xc3incf3camera", 30,
+    pytest.param("cfnet-conv2", "results_cfnet-conv2_OTB-100", "cf2camera", 15, marks=pytest.mark.slow),
+    pytest.param("baseline-cf-conv3", "results_baseline-on-cfnet-conv3_OTB-100", "xc3incf3camera", 10,
                  marks=pytest.mark.slow),
 ])
 def test_boxes_equal_the_authors_released_boxes(shared_dir: Path, monkeypatch: pytest.MonkeyPatch, tracker_name: str,
