@@ -239,6 +239,7 @@ def test_vot_description_json(server: _Server, tmp_path: Path) -> None:
     root = tmp_path / "vot"
     assert fetch_suite("vot2018", root, mirror=server.url + "/vot", report=lambda _: None) == ["ants1"]
     assert (root / "list.txt").read_text() == "ants1\n"
+    assert not list((tmp_path / "cache").rglob("*.json*"))  # description.json is not kept: read afresh each time
     assert "channels.color=color" in (root / "ants1" / "sequence").read_text()
     seq = load_suite("vot2018", root, sequences=["ants1"])["ants1"]
     assert seq.n_frames == n and seq.image_size == (40, 30) and int(seq.tags["occlusion"].sum()) == 1
