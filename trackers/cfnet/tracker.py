@@ -31,7 +31,9 @@ Crop regions: the CF variants crop exemplar and search regions of one side, ``s_
 over the first 25 / 15 / 10 frames of conv1 / conv2 / Baseline+CF-conv3, the frames checked); ``region_scale = 1``
 is the literal ``s_x = 255/255 s_z`` of the public ``tracker.m``, which does not (mean IoU 0.88 with the released
 boxes over the first 25 frames of Couple, CFNet-conv1). The baseline crops 127 px of ``s_z`` and searches
-``255/127 s_z``.
+``255/127 s_z``. CFNet-conv2's released boxes part from this port at close scale choices (Football1 frame 3:
+penalised peaks 0.6788 against 0.6773 with run_cfnet2_evaluation.m's penalty 0.978), which the release's own
+settings do not explain; conv1 and Baseline+CF-conv3 agree on whole sequences.
 
 Per-variant settings (scale step / penalty / scale lr / window influence / template lr) are the release's
 ``run_*_evaluation.m`` values: conv1 1.0355 / 0.9825 / 0.70 / 0.2375 / 0.0058; conv2 1.0575 / 0.978 / 0.52 / 0.2625 /
