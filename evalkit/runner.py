@@ -99,10 +99,27 @@ def _longest_first(jobs: list[Job]) -> list[Job]:
     return sorted(jobs, key=lambda j: -len(j.spec.rows))
 
 
-def tracker_identity(spec: TrackerSpec) -> tuple[dict[str, Any], str | None, bool]:
-    """Resolved parameters, weights sha256 and determinism of a tracker spec (constructs it, loads nothing)."""
+def tracker_identity(spec: TrackerSpec) -> tuple[dict[str, Any], str | None, bool, str]:
+    """Resolved parameters, weights sha256, determinism and label suffix of a tracker spec (constructs it, loads
+    nothing)."""
     tracker = spec.build()
-    return params_as_dict(tracker.params), tracker.weights_sha256(), type(tracker).deterministic
+    weights = tracker.weights_sha256()
+    return params_as_dict(tracker.params), weights, type(tracker).deterministic, label_suffix(tracker, weights)
+
+
+def label_suffix(tracker: Tracker, weights: str | None) -> str:
+    """What the stored run's name carries beyond the tracker's name, so results of other weights are never shown as
+    the published tracker's: the tracker's own ``label_suffix()`` where it has one (the catalog trackers can tell
+    published files apart), else `` [untrained]`` for ``random_init=true`` and `` [weights <sha256[:12]>]`` for a
+    weights file named explicitly (``--param NAME.weights=PATH``)."""
+    own = getattr(tracker, "label_suffix", None)
+    if callable(own):
+        return str(own())
+    if getattr(tracker.params, "random_init", False) is True:
+        return " [untrained]"
+    if getattr(tracker.params, "weights", None) and weights:
+        return f" [weights {weights[:12]}]"
+    return ""
 
 
 def plan_jobs(trackers: SequenceABC[TrackerSpec], suites: SequenceABC[Suite], protocol: str,
@@ -111,11 +128,12 @@ def plan_jobs(trackers: SequenceABC[TrackerSpec], suites: SequenceABC[Suite], pr
     """Every (tracker, sequence, run spec) job not already finished under the tracker's current fingerprint."""
     plan = Plan()
     for t in trackers:
-        params, weights, deterministic = tracker_identity(t)
+        params, weights, deterministic, suffix = tracker_identity(t)
         fp = fingerprint(t.name, params, weights)
         for suite in suites:
             folder = store.tracker_folder(suite.name, protocol, t.name, fp)
             store.open_run_set(folder, {
+                **({"label_suffix": suffix} if suffix else {}),  # read back onto the name (store.reader)
                 "tracker": t.name, "tracker_ref": t.ref, "params": params, "weights_sha256": weights,
                 "fingerprint": fp, "suite": suite.name, "protocol": protocol,
                 "device": pick_device(device) if t.needs_device() else "cpu",

@@ -68,7 +68,8 @@ def read_store_set(folder: Path) -> ResultSet:
     folder = Path(folder)
     meta = RunMeta.read(folder / RUN_META_FILE)
     boxes_dir = folder / BOXES_FOLDER if (folder / BOXES_FOLDER).is_dir() else folder
-    rs = read_text_set(boxes_dir, meta.tracker or folder.name)
+    suffix = meta.extra.get("label_suffix")  # " [untrained]", " [weights <sha256>]": recorded by the runner
+    rs = read_text_set(boxes_dir, (meta.tracker or folder.name) + (suffix if isinstance(suffix, str) else ""))
     for key, runs in rs.runs.items():
         name = rs.names[key]
         if name in meta.start_frames:
