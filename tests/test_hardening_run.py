@@ -322,3 +322,36 @@ def test_damaged_stored_run_is_redone(setup: tuple[Path, Path], capfd: pytest.Ca
     (folder / "run.json").write_text('{"tracker": "array",\n  "params": oops}\n')
     rc, _, err = finish(capfd, run(data, module, "ArrayT"))
     assert rc == 2 and err.strip() == f"evalkit: error: {folder / 'run.json'}:2: invalid json: Expecting value", err
+
+
+def test_weights_other_than_published_are_refused_or_labelled(setup: tuple[Path, Path], shared_dir: Path,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capfd: pytest.CaptureFixture[str]) -> None:
+    """A cached dcfnet file that is not the published one is refused (file and both digests); named explicitly it
+    runs, and the scored name carries its digest; the untrained network shows as "dcfnet [untrained]"."""
+    from conftest import require_module
+
+    require_module("torch")
+    from trackers.weights import CATALOG, load_state_dict, sha256_of
+
+    published = shared_dir / "weights" / "dcfnet" / "param.pth"
+    if not published.is_file():
+        pytest.fail(f"{published} is missing from the shared folder")
+    import torch
+
+    data, _ = setup
+    monkeypatch.delenv("EVALKIT_WEIGHTS", raising=False)
+    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
+    cached = tmp_path / "cache" / "weights" / "dcfnet" / "param.pth"
+    cached.parent.mkdir(parents=True)
+    torch.save({k: v + 0.001 for k, v in load_state_dict(published).items()}, cached)  # same shapes, other weights
+    digest = sha256_of(cached)
+    base = ["run", "--trackers", "dcfnet", "--suite", "got10k-val", "--data-root", str(data), "--format", "json",
+            "--no-progress", "--bootstrap", "0", "--results-dir", "res"]
+    rc, _, err = finish(capfd, main(base))
+    assert rc == 2 and str(cached) in err and digest in err and CATALOG["dcfnet"].sha256 in err, err
+    rc, obj, err = finish(capfd, main([*base, "--param", f"dcfnet.weights={cached}"]))
+    assert rc == 0, err
+    assert list(obj["runs"][0]["trackers"]) == [f"dcfnet [weights {digest[:12]}]"]
+    rc, obj, err = finish(capfd, main([*base, "--param", "dcfnet.random_init=true"]))
+    assert rc == 0 and list(obj["runs"][0]["trackers"]) == ["dcfnet [untrained]"], err
