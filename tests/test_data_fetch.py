@@ -20,7 +20,7 @@ from PIL import Image
 from evalkit.cli import main
 from evalkit.datasets import load_suite
 from evalkit.datasets.fetch import DownloadError, download, extract_zip, fetch_suite, source
-from evalkit.datasets.verify import verify_suite
+from evalkit.verify import verify_suite
 
 
 class _Server:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from evalkit.cli import main
-from evalkit.datasets.verify import verify_suite
+from evalkit.verify import verify_suite
 
 SIX = ["Couple", "Crossing", "Football1", "Dog1", "Jogging-1", "Jogging-2", "David"]  # Jogging holds two targets
 

@@ -9,7 +9,7 @@ first component of its name after ``evalkit.``, so packages that replace modules
     2  metrics (arrays in, arrays out: layer 0 and numpy/scipy only)
     3  scoring
     4  tables, present, report, paper_tables
-    5  harness, runner, interop, preflight (checks a run's inputs before it starts)
+    5  harness, runner, interop, preflight (checks a run's inputs before it starts), verify (checks a data root)
     6  cli, commands, api (the Python face of the commands)
 
 Two more rules: only the commands that train, compress, measure or fetch weights for trackers may import
@@ -34,7 +34,7 @@ LAYERS: dict[str, int] = {
     "metrics": 2,
     "scoring": 3,
     "tables": 4, "present": 4, "report": 4, "paper_tables": 4,
-    "harness": 5, "runner": 5, "interop": 5, "preflight": 5,
+    "harness": 5, "runner": 5, "interop": 5, "preflight": 5, "verify": 5,
     "cli": 6, "commands": 6, "api": 6,
 }
 # metrics may import only layer 0 of evalkit; everything else may import any lower layer
@@ -199,7 +199,7 @@ def test_layer_check_catches_upward_imports(name: str, source: str, bad: bool, t
 @pytest.mark.parametrize(("name", "source", "bad"), [
     ("evalkit.harness", "from trackers.base import Tracker\n", True),
     ("evalkit.runner", "def f():\n    import trackers.weights\n", True),
-    ("evalkit.commands.train", "def f():\n    from trackers.training import Trainer\n", False),
+    ("evalkit.cli.train", "def f():\n    from trackers.training import Trainer\n", False),
     ("evalkit.cli.weights", "from trackers.weights import CATALOG\n", False),
     ("evalkit.cli.score", "from trackers import classic\n", True),
 ])
@@ -214,8 +214,8 @@ def test_tracker_check(name: str, source: str, bad: bool, tmp_path: Path) -> Non
     ("evalkit.scoring", "import torch.nn\n", True),
     ("evalkit.report.pdf", "class A:\n    import cv2\n", True),  # a class body runs at import time
     ("evalkit.frames", "import cv2\n", False),
-    ("evalkit.commands.complexity", "import torch\n", False),
-    ("evalkit.commands.table", "import torch\n", True),
+    ("evalkit.cli.complexity", "import torch\n", False),
+    ("evalkit.cli.table", "import torch\n", True),
 ])
 def test_heavy_import_check(name: str, source: str, bad: bool, tmp_path: Path) -> None:
     """torch / cv2 at import time are caught outside the running modules, and function-level imports pass."""

@@ -25,7 +25,7 @@ from evalkit.errors import EvalkitError
 # inside the handlers, so `evalkit --help` stays fast.
 COMMAND_MODULES: list[str] = [
     "evalkit.cli.score", "evalkit.cli.compare", "evalkit.cli.run", "evalkit.cli.listing", "evalkit.cli.table",
-    "evalkit.cli.report", "evalkit.cli.vot_toolkit", "evalkit.cli.train", "evalkit.commands.weights",
+    "evalkit.cli.report", "evalkit.cli.vot_toolkit", "evalkit.cli.train", "evalkit.cli.weights",
     "evalkit.cli.complexity", "evalkit.cli.compress", "evalkit.cli.pack", "evalkit.cli.data",
 ]
 

@@ -96,7 +96,7 @@ def _fetch(args: argparse.Namespace, suite: str, root: Path, origin: str) -> int
 
 
 def _verify(args: argparse.Namespace, suite: str, root: Path) -> int:
-    from evalkit.datasets.verify import verify_suite
+    from evalkit.verify import verify_suite
 
     result = verify_suite(suite, root, args.sequences, images=not args.no_images)
     for finding in result.findings:

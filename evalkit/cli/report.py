@@ -60,11 +60,11 @@ def runs_per_sequence(rs: Any) -> int:
 
 def detect_protocols(result_sets: SequenceABC[Any]) -> list[str]:
     """OPE, plus TRE or SRE when some result set holds those runs (an evalkit store's run.json says which)."""
-    from evalkit.report.provenance import read_run_json
+    from evalkit.results import store_protocol
 
     found = []
     for rs in result_sets:
-        protocol = (read_run_json(Path(rs.source)) or {}).get("protocol")
+        protocol = store_protocol(rs)
         if protocol is None:
             protocol = {20: "tre", 12: "sre"}.get(runs_per_sequence(rs))
         if protocol in ("tre", "sre"):

@@ -21,7 +21,7 @@ from evalkit import __version__
 from evalkit.results import ResultSet, Speed, tracker_speed
 from evalkit.store import git_commit, read_run_meta
 
-__all__ = ["ResultProvenance", "Speed", "machine_description", "provenance_note", "read_run_json", "report_stamp",
+__all__ = ["ResultProvenance", "Speed", "machine_description", "provenance_note", "report_stamp",
            "result_provenance", "tracker_speed"]
 
 
@@ -41,15 +41,6 @@ class ResultProvenance:
     fingerprint: str | None = None
     protocol: str | None = None
     data_root: str | None = None
-
-
-def read_run_json(folder: Path) -> dict[str, Any] | None:
-    """The ``run.json`` of an evalkit store folder as its JSON object; None when there is none.
-
-    Kept for ``evalkit.commands`` until the CLI reads :func:`evalkit.store.read_run_meta` itself.
-    """
-    meta = read_run_meta(Path(folder))
-    return None if meta is None else meta.to_json()
 
 
 def provenance_note(folder: Path, levels: int = 2) -> str | None:
