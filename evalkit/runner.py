@@ -28,6 +28,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -157,7 +158,8 @@ def plan_jobs(trackers: SequenceABC[TrackerSpec], suites: SequenceABC[Suite], pr
 
 @functools.cache
 def _suite(name: str, root: str | None) -> Suite:
-    return load_suite(name, root)  # type: ignore[arg-type]
+    # collect: a sequence with a malformed file is left out (the planner already warned), the others still load
+    return load_suite(name, root, collect=True)  # type: ignore[arg-type]
 
 
 @functools.cache
@@ -182,19 +184,37 @@ def _tracker(spec: TrackerSpec, device: str | None, thread: int, threads: int = 
 def run_job(job: Job, hook: FrameHook | None = None) -> RunOutcome:
     """Execute one job in the current process and store its outcome (boxes, times, metadata; atomically).
 
-    ``hook`` is called with the frame index before each tracker call (the pool's time limits watch it)."""
-    suite = _suite(job.suite, job.data_root)
-    seq = suite[job.sequence]
+    ``hook`` is called with the frame index before each tracker call (the pool's time limits watch it).
+    Whatever goes wrong is this run's recorded failure: it never ends the worker or the other runs."""
     try:
-        tracker = _tracker(job.tracker, job.device, threading.get_ident(), job.threads)
-    except (Exception, SystemExit) as exc:  # weights missing, bad parameters, sys.exit: the run fails with the reason
-        outcome = RunOutcome(seq.name, job.spec.label, "failed", error=f"cannot build {job.tracker.name}: {exc}")
+        suite = _suite(job.suite, job.data_root)
+        seq = suite[job.sequence]
+    except Exception as exc:  # the sequence's own files are broken: its problem, named, is the run's failure
+        outcome = RunOutcome(job.sequence, job.spec.label, "failed", error=_load_problem(job, exc))
     else:
-        outcome = run_spec(tracker, seq, job.spec, origin=PIXEL_ORIGIN.get(suite.family, 1.0), hook=hook)
+        try:
+            tracker = _tracker(job.tracker, job.device, threading.get_ident(), job.threads)
+        except (Exception, SystemExit) as exc:  # weights missing, bad parameters, sys.exit: the run fails with why
+            outcome = RunOutcome(seq.name, job.spec.label, "failed", error=f"cannot build {job.tracker.name}: {exc}")
+        else:
+            try:
+                outcome = run_spec(tracker, seq, job.spec, origin=PIXEL_ORIGIN.get(suite.family, 1.0), hook=hook)
+            except Exception as exc:  # evalkit's own fault, not the tracker's: still only this run's failure
+                outcome = RunOutcome(seq.name, job.spec.label, "failed", error=f"{type(exc).__name__}: {exc}",
+                                     trace=traceback.format_exc())
     _store_outcome(job, outcome)
     outcome.boxes = None  # results live on disk; keep what travels back between processes small
     outcome.vot_lines = None
     return outcome
+
+
+def _load_problem(job: Job, exc: Exception) -> str:
+    """Why a job's sequence cannot be loaded: the named problem of its file where the loader left it out."""
+    with contextlib.suppress(Exception):
+        for problem in _suite(job.suite, job.data_root).problems:
+            if job.sequence in str(problem):
+                return str(problem)
+    return f"{job.suite}/{job.sequence}: cannot load: {exc}"
 
 
 def _store_outcome(job: Job, outcome: RunOutcome) -> None:
