@@ -381,9 +381,9 @@ class _Pool:
         self.limits = limits
         self.workers: list[_Worker] = []
 
-    def run(self, jobs: Iterable[Job | RunOutcome]) -> Iterator[tuple[Job, RunOutcome]]:
-        """Run ``jobs`` (pulled lazily; a RunOutcome in the stream is passed through with its job) and yield each
-        job with its outcome as it ends."""
+    def run(self, jobs: Iterable[object]) -> Iterator[tuple[Job, RunOutcome]]:
+        """Run ``jobs`` (pulled lazily, as :meth:`_Claims.stream` gives them: a (job, outcome) pair is passed through,
+        ``_WAIT`` means none is free now) and yield each job with its outcome as it ends."""
         source = iter(jobs)
         exhausted = False
         try:
@@ -393,9 +393,14 @@ class _Pool:
                     if item is None:
                         exhausted = True
                         break
+                    if item is _WAIT:  # only jobs other processes hold are left for now: tend to ours meanwhile
+                        if not any(w.job is not None for w in self.workers):
+                            time.sleep(_Claims.WAIT)
+                        break
                     if isinstance(item, tuple):  # decided without running (finished by another process)
                         yield item
                         continue
+                    assert isinstance(item, Job)
                     worker = next((w for w in self.workers if w.job is None), None) or self._spawn()
                     if not worker.assign(item):
                         yield item, self._replace(worker, worker.death())
@@ -449,6 +454,9 @@ class _Pool:
 # ---- claiming jobs through the store's run locks ------------------------------------------------------------------
 
 
+_WAIT = object()  # in a job stream: nothing to start now (every job left is held by another process)
+
+
 class _Claims:
     """Which jobs this process runs: each job's run lock is taken just before it starts, so two evalkit processes
     on one store take turns through the plan instead of both running every job. A job whose lock a live process
@@ -462,8 +470,10 @@ class _Claims:
         self.elsewhere = 0  # jobs found finished by another process
         self.told: set[str] = set()
 
-    def stream(self, jobs: list[Job]) -> Iterator[Job | tuple[Job, RunOutcome]]:
-        """Jobs to run (their lock held), and (job, outcome) pairs for jobs another process finished."""
+    def stream(self, jobs: list[Job]) -> Iterator[object]:
+        """Jobs to run (their lock held), (job, outcome) pairs for jobs another process finished, and ``_WAIT``
+        when every job left is held by another process. It never blocks: a process waiting here for another's job
+        must still collect (and unlock) its own finished ones, or two processes could wait on each other."""
         pending = deque(jobs)
         while pending:
             held: deque[Job] = deque()
@@ -476,7 +486,7 @@ class _Claims:
                 else:
                     yield job
             if held and len(held) == len(pending):
-                time.sleep(self.WAIT)  # only jobs other processes hold are left: wait for them
+                yield _WAIT  # only jobs other processes hold are left: the caller waits a little, then asks again
             pending = held
 
     def claim(self, job: Job) -> Job | RunOutcome | None:
@@ -570,7 +580,7 @@ def execute(plan: Plan, workers: int = 1, backend: str = "loky", address: str | 
     if limits.any and backend in ("dask", "ray"):
         raise EvalkitError(f"--timeout needs local worker processes (--backend loky): a {backend} worker cannot be "
                            f"stopped per job")
-    if limits.any and backend == "threading":
+    if limits.any and backend in ("threading", "sequential"):
         print("evalkit: --timeout runs jobs in worker processes, not threads (a thread cannot be stopped)",
               file=sys.stderr)
         backend = "loky"
@@ -599,8 +609,7 @@ def execute(plan: Plan, workers: int = 1, backend: str = "loky", address: str | 
             # parallel_config, not Parallel(backend=...): only it registers joblib's external "dask" backend
             ctx.enter_context(parallel_config(backend=settings["backend"], n_jobs=settings["n_jobs"]))
             parallel = Parallel(return_as="generator")
-            results = parallel(delayed(_done)(item) if isinstance(item, tuple) else delayed(_run_pair)(item)
-                               for item in stream)
+            results = parallel(_joblib_tasks(stream, claims, delayed))
         try:
             for job, outcome in results:
                 claims.release(job)
@@ -622,9 +631,26 @@ def execute(plan: Plan, workers: int = 1, backend: str = "loky", address: str | 
     return Summary(outcomes, claims.elsewhere)
 
 
-def _run_pair(job: Job) -> tuple[Job, RunOutcome]:
+def _joblib_tasks(stream: Iterator[object], claims: _Claims, delayed: Any) -> Iterator[Any]:
+    """joblib tasks of a claimed job stream; each task gives up its run's lock itself once its outcome is stored,
+    so the lock never waits on this process collecting results (joblib pulls tasks while results are pending)."""
+    for item in stream:
+        if item is _WAIT:
+            time.sleep(_Claims.WAIT)
+        elif isinstance(item, tuple):
+            yield delayed(_done)(item)
+        else:
+            assert isinstance(item, Job)
+            yield delayed(_run_pair)(item, claims.locks.get(id(item)))
+
+
+def _run_pair(job: Job, lock: RunLock | None = None) -> tuple[Job, RunOutcome]:
     """A joblib task: the job with its outcome (results arrive in any order with claims interleaved)."""
-    return job, run_job(job)
+    try:
+        return job, run_job(job)
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _done(pair: tuple[Job, RunOutcome]) -> tuple[Job, RunOutcome]:
