@@ -111,3 +111,26 @@ def test_stale_lock_is_taken_over_and_a_live_one_is_left(tmp_path: Path) -> None
     lock_path.write_text(f'{{"pid": {os.getppid()}, "host": "{platform.node()}"}}')  # alive: pytest's parent
     held = store.try_lock(folder, "Seq", "ope")
     assert isinstance(held, LockHeld) and held.owner == f"pid {os.getppid()} on {platform.node()}"
+
+
+def test_waiting_for_another_process_never_blocks(tmp_path: Path) -> None:
+    """While every job left is held by another live process the claim stream says so (it does not block: this
+    process must still collect and unlock its own finished jobs, or two processes could wait on each other); once
+    the lock is gone the job is claimed, or reused when the other process finished it."""
+    import platform
+    from types import SimpleNamespace
+
+    from evalkit.runner import _WAIT, Job, TrackerSpec, _Claims
+
+    folder = tmp_path / "s" / "ope" / "t@x"
+    job = Job(TrackerSpec("kcf", "kcf"), folder, "s", None, "Seq", SimpleNamespace(label="ope", rows=[]), None)
+    lock_path = folder / "Seq" / "ope.lock"
+    lock_path.parent.mkdir(parents=True)
+    lock_path.write_text(f'{{"pid": {os.getppid()}, "host": "{platform.node()}"}}')
+    claims = _Claims()
+    stream = claims.stream([job])
+    assert next(stream) is _WAIT and next(stream) is _WAIT
+    lock_path.unlink()
+    assert next(stream) is job and str(os.getpid()) in lock_path.read_text()
+    claims.release(job)
+    assert not lock_path.exists()

@@ -233,7 +233,8 @@ def test_timeout_must_be_positive(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(tmp_path)
     Path("evalkit.toml").write_text("[run]\ntimeout = -1\n")
     assert main(["run", "--trackers", "kcf", "--suite", "demo"]) == 2
-    assert f"{tmp_path / 'evalkit.toml'}: run.timeout must be a positive number" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'evalkit.toml'}" in err and "run.timeout must be a positive number" in err, err
     with pytest.raises(SystemExit):
         main(["run", "--trackers", "kcf", "--suite", "demo", "--timeout", "0"])
 
