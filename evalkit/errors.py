@@ -38,3 +38,18 @@ class MissingExtraError(EvalkitError, ImportError):
 
 class PartialSuiteError(EvalkitError):
     """A suite is missing sequences and the caller did not ask for a partial (labelled) score."""
+
+
+def read_input_text(path: str | Path) -> str:
+    """The text of an input file; an unreadable file, or one that is not UTF-8 text (a binary file in a results
+    folder), is an :class:`InputFileError` naming the file and the line of the first bad byte, never a traceback."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, None, f"cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not content
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputFileError(path, line, f"not a UTF-8 text file (byte 0x{data[exc.start]:02x} at offset "
+                                         f"{exc.start})") from None

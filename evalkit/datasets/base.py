@@ -33,9 +33,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.datasets.names import canonical_key, compact_key
-from evalkit.errors import EvalkitError, InputFileError, InputProblem
+from evalkit.errors import EvalkitError, InputFileError, InputProblem, read_input_text
 
-_SPLIT = re.compile(r"[,\s;]+")
+# one field separator: a comma or semicolon (spaces around it allowed), or a run of spaces / tabs; two commas in a
+# row therefore leave an empty field, which is an error, not a skipped value
+_SPLIT = re.compile(r"[ \t]*[,;][ \t]*|[ \t]+")
+# what the whole-file numpy parse cannot tell from a good file: a comment mark (loadtxt drops the rest of the line),
+# an empty field (",," or a separator at a line's start or end, which the comma-to-space rewrite would hide)
+_FAST_UNSAFE = re.compile(r"#|[,;][ \t]*[,;]|^[ \t]*[,;]|[,;][ \t]*$", re.MULTILINE)
 REGION_WIDTH = 8  # VOT regions: four x,y vertices, or x,y,w,h padded with NaN
 
 
@@ -251,15 +256,29 @@ def package_data(name: str) -> dict[str, Any]:
     return json.loads(resources.files("evalkit.datasets").joinpath("data", name).read_text())
 
 
+def check_sequence_name(name: str, path: Path, line: int | None = None) -> str:
+    """``name`` when it can be one path component (a sequence folder, a result file's stem); an InputFileError naming
+    the file and line that gave it otherwise: a separator, ``.`` / ``..`` or a NUL would put a path outside its
+    folder (GOT-10k's ``list.txt`` entry ``..`` made a result path outside the tracker's folder)."""
+    if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+        raise InputFileError(path, line, f"{name!r} is not a sequence name (a name has no '/', '\\' or NUL and is "
+                                         f"not '.' or '..')")
+    return name
+
+
 def read_box_file(path: Path, expected_rows: int | None = None, allow_nan: bool = True) -> NDArray[np.float64]:
-    """Read an N x 4 box file separated by commas, tabs or spaces; errors name the file and line."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise InputFileError(path, None, f"cannot read: {exc.strerror}") from exc
+    """Read an N x 4 box file separated by commas, tabs or spaces; errors name the file and line.
+
+    NaN rows are read (``allow_nan``: the benchmarks mark absent targets so); infinities, empty fields, comments and
+    lines of other than four values are errors.
+    """
+    text = read_input_text(path)
     arr = _parse_boxes_fast(text)
     if arr is None:
         arr = _parse_boxes_checked(path, text)
+    if np.isinf(arr).any():
+        bad = int(np.flatnonzero(np.isinf(arr).any(axis=1))[0])
+        raise InputFileError(path, _line_of_row(text, bad), "infinite value (a box is finite, or NaN when absent)")
     if not allow_nan and np.isnan(arr).any():
         bad = int(np.flatnonzero(np.isnan(arr).any(axis=1))[0])
         raise InputFileError(path, _line_of_row(text, bad), "NaN is not allowed here")
@@ -276,6 +295,8 @@ def _parse_boxes_fast(text: str) -> NDArray[np.float64] | None:
     """
     if not text.strip():
         return np.zeros((0, 4))
+    if _FAST_UNSAFE.search(text):
+        return None
     normalized = text.replace(",", " ").replace(";", " ").replace("\t", " ")
     try:
         with warnings.catch_warnings():
@@ -304,7 +325,9 @@ def _parse_boxes_checked(path: Path, text: str) -> NDArray[np.float64]:
         stripped = line.strip()
         if not stripped:
             continue
-        fields = [f for f in _SPLIT.split(stripped) if f]
+        fields = _SPLIT.split(stripped)
+        if "" in fields:
+            raise InputFileError(path, lineno, f"expected 4 values (x,y,w,h), found an empty field in {stripped!r}")
         if len(fields) != 4:
             raise InputFileError(path, lineno, f"expected 4 values (x,y,w,h), found {len(fields)}: {stripped!r}")
         try:

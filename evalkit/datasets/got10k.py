@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from evalkit.datasets.base import Sequence, Suite, per_sequence, read_box_file
-from evalkit.errors import EvalkitError, InputFileError
+from evalkit.datasets.base import Sequence, Suite, check_sequence_name, per_sequence, read_box_file
+from evalkit.errors import EvalkitError, InputFileError, read_input_text
+
 LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
     "val/list.txt, <seq>/groundtruth.txt and <seq>/00000001.jpg"
 )
@@ -31,12 +32,12 @@ VISIBLE_TAG = "visible"  # Sequence.tags key: cover.label > 0, the frames got10k
 def read_labels(path: Path, n_frames: int) -> NDArray[np.int64]:
     """One integer label per frame (``absence.label``, ``cover.label``); errors name the file and line."""
     values = []
-    for line_no, line in enumerate(path.read_text().splitlines(), 1):
+    for line_no, line in enumerate(read_input_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
             values.append(int(float(line.strip())))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: int(float("inf"))
             raise InputFileError(path, line_no, f"expected one integer label, got {line.strip()!r}") from None
     if len(values) != n_frames:
         raise InputFileError(path, None, f"has {len(values)} labels, expected {n_frames} (one per frame)")
@@ -45,13 +46,13 @@ def read_labels(path: Path, n_frames: int) -> NDArray[np.int64]:
 
 def read_resolution(meta_file: Path) -> tuple[int, int] | None:
     """``resolution: (W, H)`` of a ``meta_info.ini`` (a header line, then ``key: value`` lines); None without one."""
-    for line_no, line in enumerate(meta_file.read_text().splitlines(), 1):
+    for line_no, line in enumerate(read_input_text(meta_file).splitlines(), 1):
         key, sep, value = line.partition(": ")
         if sep and key.strip() == "resolution":
             parts = value.strip().strip("()[]").split(",")
             try:
                 width, height = (int(float(v)) for v in parts)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise InputFileError(meta_file, line_no, f"resolution should be (W, H), got {value.strip()!r}") \
                     from None
             return width, height
@@ -66,10 +67,13 @@ def load_got10k(suite: str, root: Path) -> Suite:
     list_file = split_dir / "list.txt"
     if not list_file.is_file():
         raise EvalkitError(f"GOT-10k {split}: no list.txt in {root} or {root / split}")
-    names = [ln.strip() for ln in list_file.read_text().splitlines() if ln.strip()]
+    numbered = [(lineno, ln.strip()) for lineno, ln in enumerate(read_input_text(list_file).splitlines(), 1)
+                if ln.strip()]
+    names = [name for _, name in numbered]
     sequences = []
-    for name in names:
+    for lineno, name in numbered:
         with per_sequence(name):
+            check_sequence_name(name, list_file, lineno)  # before the name becomes a folder or a result path
             folder = split_dir / name
             gt_file = folder / "groundtruth.txt"
             if not gt_file.is_file():

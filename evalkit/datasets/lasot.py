@@ -25,7 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.datasets.base import Sequence, Suite, package_data, per_sequence, read_box_file
-from evalkit.errors import EvalkitError, InputFileError
+from evalkit.errors import EvalkitError, InputFileError, read_input_text
+
 LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
     "<class>/<class>-<k>/groundtruth.txt and img/00000001.jpg (or the LaSOT toolkit's annos/)"
 )
@@ -40,10 +41,10 @@ def _flags(path: Path, n: int | None) -> NDArray[np.bool_] | None:
     """Comma- or line-separated 0/1 flags; ``n`` (when given) is the count expected; None when the file is absent."""
     if not path.is_file():
         return None
-    values = [v for v in path.read_text().replace("\n", ",").split(",") if v.strip()]
+    values = [v for v in read_input_text(path).replace("\n", ",").split(",") if v.strip()]
     try:
         flags = np.array([int(float(v)) for v in values], dtype=bool)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: int(float("inf"))
         raise InputFileError(path, None, "expected comma-separated 0/1 flags") from None
     if n is not None and len(flags) != n:
         raise InputFileError(path, None, f"has {len(flags)} flags, expected {n} (one per frame)")

@@ -21,7 +21,8 @@ import numpy as np
 
 from evalkit.datasets.base import Sequence, Suite, find_file_ci, frame_paths, package_data, per_sequence, read_box_file
 from evalkit.datasets.names import canonical_key
-from evalkit.errors import EvalkitError, InputFileError
+from evalkit.errors import EvalkitError, InputFileError, read_input_text
+
 LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
     "<Seq>/groundtruth_rect.txt and <Seq>/img/0001.jpg (OTB dataset), anno/<seq>.txt and data/<Seq>/img "
     "(OTB toolkit), or OTB100.json (pysot)"
@@ -125,7 +126,7 @@ def _load_pysot(entries: list[dict[str, Any]], root: Path) -> list[Sequence]:
                                         else root / "OTB2015.json")
     base = path.parent
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_input_text(path))
     except json.JSONDecodeError as exc:
         raise InputFileError(path, exc.lineno, f"invalid json: {exc.msg}") from None
     index = {canonical_key(k): v for k, v in data.items()}

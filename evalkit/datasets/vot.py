@@ -41,7 +41,8 @@ from evalkit.datasets.base import (
     read_image_size,
 )
 from evalkit.datasets.names import canonical_key
-from evalkit.errors import EvalkitError, InputFileError, InputProblem
+from evalkit.errors import EvalkitError, InputFileError, InputProblem, read_input_text
+
 LAYOUT = (  # what a data root holds (preflight and verify name it in their fixes)
     "<seq>/groundtruth.txt and <seq>/color/00000001.jpg (VOT toolkit), or VOT2018.json (pysot)"
 )
@@ -95,11 +96,7 @@ def regions_to_xywh(regions: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def read_region_file(path: Path) -> NDArray[np.float64]:
     """A VOT ``groundtruth.txt``: one region a line (comma separated), as N x 8 NaN-padded; errors name the line."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise InputFileError(path, None, f"cannot read: {exc.strerror}") from None
-    lines = text.splitlines()
+    lines = read_input_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     values = []
@@ -111,6 +108,8 @@ def read_region_file(path: Path) -> NDArray[np.float64]:
             row = [float(f) for f in fields]
         except ValueError:
             raise InputFileError(path, lineno, f"non-numeric field in {line.strip()!r}") from None
+        if any(math.isinf(v) for v in row):
+            raise InputFileError(path, lineno, f"infinite value in {line.strip()!r}")
         if len(row) not in (4, 6, 8):
             raise InputFileError(path, lineno, f"a region has 4 (x,y,w,h) or 6 or 8 (polygon) values, found "
                                                f"{len(row)}: {line.strip()!r}")
@@ -123,10 +122,7 @@ def read_region_file(path: Path) -> NDArray[np.float64]:
 def read_tag_file(path: Path, n_frames: int) -> NDArray[np.bool_]:
     """A per-frame tag file (one 0/1 a line); shorter files are padded with 0, as the VOT toolkits do."""
     flags = np.zeros(n_frames, dtype=bool)
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError as exc:
-        raise InputFileError(path, None, f"cannot read: {exc.strerror}") from None
+    lines = read_input_text(path).splitlines()
     for lineno, line in enumerate(lines, start=1):
         text = line.strip()
         if not text:
@@ -146,7 +142,7 @@ def read_tag_file(path: Path, n_frames: int) -> NDArray[np.bool_]:
 def read_properties(path: Path) -> dict[str, str]:
     """The vot-toolkit's ``sequence`` file: ``key=value`` lines."""
     out = {}
-    for line in path.read_text().splitlines():
+    for line in read_input_text(path).splitlines():
         key, sep, value = line.partition("=")
         if sep:
             out[key.strip()] = value.strip()
@@ -220,7 +216,8 @@ def _load_folders(names: list[str], root: Path, short: list[ShortTags] | None = 
                 tag_path = next((p for ext in vot_metadata()["tag_files"] if (p := folder / f"{tag}{ext}").is_file()),
                                 None)
                 tags[tag] = read_tag_file(tag_path, n) if tag_path else np.zeros(n, dtype=bool)
-                given = len([line for line in tag_path.read_text().splitlines() if line.strip()]) if tag_path else n
+                given = (len([line for line in read_input_text(tag_path).splitlines() if line.strip()]) if tag_path
+                         else n)
                 if given < n and short is not None:
                     short.append((name, tag, given, n))
             out.append(_sequence(name, regions, frames, tags, _folder_image_size(folder, frames)))
@@ -249,7 +246,7 @@ def _folder_image_size(folder: Path, frames: tuple[Path, ...] | None) -> tuple[i
 
 def _load_pysot(names: list[str], path: Path, short: list[ShortTags] | None = None) -> list[Sequence]:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_input_text(path))
     except json.JSONDecodeError as exc:
         raise InputFileError(path, exc.lineno, f"invalid json: {exc.msg}") from None
     if not isinstance(data, dict):

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.datasets.base import read_box_file
-from evalkit.errors import InputFileError
+from evalkit.errors import InputFileError, read_input_text
 from evalkit.results.model import ResultSet, Run
 
 REPETITION = re.compile(r"^(?P<seq>.+)_(?P<rep>\d+)\.txt$")
@@ -79,7 +79,7 @@ def time_file(run_source: Path) -> Path | None:
 def read_times(path: Path) -> NDArray[np.float64]:
     """Every per-frame time in a ``<seq>_time.txt`` (all repetitions' columns); errors name the file and line."""
     rows = []
-    for line_no, line in enumerate(path.read_text().splitlines(), 1):
+    for line_no, line in enumerate(read_input_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:

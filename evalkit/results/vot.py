@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from evalkit.errors import EvalkitError, InputFileError
+from evalkit.errors import EvalkitError, InputFileError, read_input_text
 from evalkit.geometry.region import VotCode
 from evalkit.results.model import ResultSet, VotRun
 
@@ -32,11 +32,7 @@ def read_vot_run(path: Path, repetition: int = 1) -> VotRun:
     Errors name the file and line: a flag other than 0, 1, 2, a region of other than 4, 6 or 8 numbers, a
     non-numeric field, an empty line between frames.
     """
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise InputFileError(path, None, f"cannot read: {exc.strerror}") from None
-    lines = text.splitlines()
+    lines = read_input_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:

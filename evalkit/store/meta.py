@@ -26,7 +26,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from evalkit.errors import InputFileError
+from evalkit.errors import InputFileError, read_input_text
 from evalkit.io import atomic_write_json
 
 RUN_META_FILE = "run.json"
@@ -39,10 +39,7 @@ _M = TypeVar("_M", bound="_JsonRecord")
 
 def _read_object(path: Path) -> object:
     """The parsed JSON of ``path``; an unreadable file or a syntax error is an InputFileError naming it."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise InputFileError(path, None, f"cannot read: {exc.strerror}") from None
+    text = read_input_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

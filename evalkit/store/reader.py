@@ -82,7 +82,7 @@ def read_store_set(folder: Path) -> ResultSet:
 
 def _read_sequence_folder(rs: ResultSet, seq_dir: Path) -> None:
     """Add the finished runs of one ``<Sequence>/`` folder (box runs and VOT-format runs) to ``rs``."""
-    from evalkit.datasets.base import read_box_file
+    from evalkit.datasets.base import check_sequence_name, read_box_file
     from evalkit.results.model import Run, VotRun
     from evalkit.results.vot import read_vot_run
 
@@ -96,7 +96,11 @@ def _read_sequence_folder(rs: ResultSet, seq_dir: Path) -> None:
             rs.problems.append(exc.problem)
             continue
         if i == 0 and record.sequence:  # the runs' own record of the name (the folder's is made file-system safe)
-            name = record.sequence
+            try:  # a name that is no path component ("..", "a/b") would lead outside the store when written back
+                name = check_sequence_name(record.sequence, record_path)
+            except InputFileError as exc:
+                rs.problems.append(exc.problem)
+                return
         if not record.finished:
             continue
         data_path = record_path.with_suffix(".txt")
