@@ -15,7 +15,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 from numpy.typing import NDArray
 
 from evalkit.datasets.base import package_data
@@ -56,9 +55,17 @@ def _field(record: object, name: str) -> object | None:
 
 
 def ivt_affine_to_xywh(params: NDArray[np.float64], template_size: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Convert OTB ``ivtAff`` rows (affine matrices p1..p6) to x,y,w,h as the toolkit's calcRectCenter does."""
+    """Convert OTB ``ivtAff`` rows (affine matrices p1..p6) to x,y,w,h as the toolkit's calcRectCenter does.
+
+    Raises ValueError for rows of other than 6 numbers or a template size of fewer than 2 finite numbers.
+    """
     p = np.atleast_2d(np.asarray(params, dtype=np.float64))
-    tw, th = (float(v) for v in np.ravel(template_size)[:2])
+    if p.ndim != 2 or p.shape[1] != 6:
+        raise ValueError(f"ivtAff rows have 6 affine parameters, found shape {p.shape}")
+    size = np.ravel(np.asarray(template_size, dtype=np.float64))
+    if size.size < 2 or not np.isfinite(size[:2]).all():
+        raise ValueError(f"tmplsize must hold a finite width and height, found {size.tolist()}")
+    tw, th = float(size[0]), float(size[1])
     # corner 1 = template (-w/2, -h/2), corner 3 = (w/2, h/2); M = [p1 p3 p4; p2 p5 p6]; coordinates floored.
     x1 = np.floor(p[:, 0] + p[:, 2] * (-tw / 2) + p[:, 3] * (-th / 2))
     y1 = np.floor(p[:, 1] + p[:, 4] * (-tw / 2) + p[:, 5] * (-th / 2))
@@ -67,36 +74,67 @@ def ivt_affine_to_xywh(params: NDArray[np.float64], template_size: NDArray[np.fl
     return np.stack([x1, y1, x3 - x1, y3 - y1], axis=1)
 
 
+def _numbers(value: object, what: str) -> NDArray[np.float64]:
+    """``value`` as a float array; a string, struct or cell where numbers belong is a ValueError naming ``what``."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must be numbers, found {arr.dtype.kind == 'U' and 'text' or arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def _start_frame(value: object, i: int) -> int | None:
+    """``results{i}.startFrame`` as an int (None when absent); NaN, text or a fraction is a ValueError."""
+    if value is None:
+        return None
+    arr = _numbers(value, f"results{{{i}}}.startFrame")
+    if arr.size != 1 or not np.isfinite(arr).all() or not float(arr.item()).is_integer():
+        raise ValueError(f"results{{{i}}}.startFrame must be one whole frame number, found {arr.ravel()[:4].tolist()}")
+    return int(arr.item())
+
+
+def _record_run(path: Path, rec: object, i: int) -> Run:
+    """Run ``i`` (1-based) of a file from its struct; a malformed field is a ValueError saying which."""
+    rtype = _field(rec, "type")
+    rtype = "rect" if rtype is None or (isinstance(rtype, np.ndarray) and rtype.size == 0) else rtype
+    if not isinstance(rtype, str):
+        raise ValueError(f"results{{{i}}}.type must be text, found {type(rtype).__name__}")
+    res = _field(rec, "res")
+    if res is None:
+        raise ValueError(f"results{{{i}}} has no field 'res'")
+    res = np.atleast_2d(_numbers(res, f"results{{{i}}}.res"))
+    if res.ndim != 2:
+        raise ValueError(f"results{{{i}}}.res must be a matrix (one row a frame), found shape {res.shape}")
+    if rtype == "rect":
+        boxes = res
+    elif rtype == "ivtAff":
+        tmpl = _field(rec, "tmplsize")
+        if tmpl is None:
+            raise ValueError(f"results{{{i}}} is ivtAff but has no 'tmplsize'")
+        boxes = ivt_affine_to_xywh(res, _numbers(tmpl, f"results{{{i}}}.tmplsize"))
+    else:
+        raise ValueError(f"results{{{i}}} has type {rtype!r}; evalkit reads 'rect' and 'ivtAff'")
+    if boxes.shape[1] != 4:
+        raise ValueError(f"results{{{i}}}.res has {boxes.shape[1]} columns, expected 4")
+    if np.isinf(boxes).any():
+        raise ValueError(f"results{{{i}}}.res holds an infinite value")
+    return Run(boxes, _start_frame(_field(rec, "startFrame"), i), path)
+
+
 def read_otb_mat(path: Path) -> list[Run]:
-    """All runs in an OTB-toolkit result file (run 1 = OPE; TRE files hold 20)."""
+    """All runs in an OTB-toolkit result file (run 1 = OPE; TRE files hold 20).
+
+    Every problem is an :class:`InputFileError` naming the file: a file that is not MATLAB, one that would crash
+    scipy's parser (:mod:`evalkit.results.mat_guard` checks it first, and parses a suspicious one in a child
+    process), and a struct whose fields are not what the OTB toolkit writes.
+    """
+    from evalkit.results.mat_guard import load_results_variable
+
+    results = load_results_variable(Path(path))
+    records = np.atleast_1d(results)
     try:
-        mat = scipy.io.loadmat(path, squeeze_me=True, struct_as_record=False, variable_names=["results"])
-    except Exception as exc:  # scipy raises several types for corrupt files
-        raise InputFileError(path, None, f"not a readable MATLAB file: {exc}") from None
-    if "results" not in mat:
-        raise InputFileError(path, None, "no variable 'results' (expected the OTB toolkit's result struct)")
-    records = np.atleast_1d(mat["results"])
-    runs = []
-    for i, rec in enumerate(records.ravel(), start=1):
-        rtype = str(_field(rec, "type") or "rect")
-        res = _field(rec, "res")
-        if res is None:
-            raise InputFileError(path, None, f"results{{{i}}} has no field 'res'")
-        res = np.atleast_2d(np.asarray(res, dtype=np.float64))
-        if rtype == "rect":
-            boxes = res
-        elif rtype == "ivtAff":
-            tmpl = _field(rec, "tmplsize")
-            if tmpl is None:
-                raise InputFileError(path, None, f"results{{{i}}} is ivtAff but has no 'tmplsize'")
-            boxes = ivt_affine_to_xywh(res, np.asarray(tmpl))
-        else:
-            raise InputFileError(path, None, f"results{{{i}}} has type {rtype!r}; evalkit reads 'rect' and 'ivtAff'")
-        if boxes.shape[1] != 4:
-            raise InputFileError(path, None, f"results{{{i}}}.res has {boxes.shape[1]} columns, expected 4")
-        start = _field(rec, "startFrame")
-        runs.append(Run(boxes, int(start) if start is not None else None, path))
-    return runs
+        return [_record_run(Path(path), rec, i) for i, rec in enumerate(records.ravel(), start=1)]
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:  # fields of unexpected types or shapes
+        raise InputFileError(path, None, str(exc)) from None
 
 
 def read_mat_folder(folder: Path) -> list[ResultSet]:
