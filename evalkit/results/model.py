@@ -75,6 +75,8 @@ class ResultSet:
     names: dict[str, str] = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
     vot_runs: dict[str, list[VotRun]] = field(default_factory=dict)
+    # sequences refused because two files claim them (key -> the first file), so a third cannot win either
+    _refused: dict[str, Path | None] = field(default_factory=dict, repr=False, compare=False)
 
     def vot_runs_for(self, sequence_name: str, aliases: Iterable[str] = ()) -> list[VotRun] | None:
         """The VOT supervised runs stored for a sequence (case and separators ignored), ordered by repetition."""
@@ -106,13 +108,37 @@ class ResultSet:
         return None
 
     def add_runs(self, name: str, runs: list[Run]) -> None:
-        """Store ``runs`` as the box runs of sequence ``name`` (keyed case- and separator-insensitively)."""
+        """Store ``runs`` as the box runs of sequence ``name`` (keyed case- and separator-insensitively).
+
+        A second set of runs for the same key (``Couple.txt`` beside ``couple.txt``) is refused: neither is scored and
+        a problem names both files (before, the later file silently won).
+        """
         key = canonical_key(name)
+        if self._duplicate(key, name, self.runs.get(key), runs):
+            self.runs.pop(key, None)
+            return
         self.runs[key] = runs
         self.names[key] = name
 
     def add_vot_runs(self, name: str, runs: list[VotRun]) -> None:
-        """Store ``runs`` as the VOT supervised runs of sequence ``name``, ordered by repetition."""
+        """Store ``runs`` as the VOT supervised runs of sequence ``name``, ordered by repetition (a second set for
+        the same key is refused as :meth:`add_runs` refuses it)."""
         key = canonical_key(name)
+        if self._duplicate(key, name, self.vot_runs.get(key), runs):
+            self.vot_runs.pop(key, None)
+            return
         self.vot_runs[key] = sorted(runs, key=lambda r: r.repetition)
         self.names.setdefault(key, name)
+
+    def _duplicate(self, key: str, name: str, stored: list[Run] | list[VotRun] | None,
+                   new: list[Run] | list[VotRun]) -> bool:
+        """True (and a problem recorded) when ``key`` already has runs, or had them and was refused."""
+        refused = key in self._refused
+        if stored is None and not refused:
+            return False
+        first = Path(stored[0].source) if stored else self._refused.get(key)
+        second = Path(new[0].source) if new else Path(name)
+        self.problems.append(InputProblem(second, None, f"a second result for sequence {name!r} (also {first}); "
+                                                        f"neither is scored: remove or rename one"))
+        self._refused[key] = first if first is not None else second
+        return True
