@@ -36,7 +36,8 @@ def test_json_output_is_one_object_with_the_documented_fields(shared_dir: Path,
     fields = {"success_auc", "precision_20", "precision_auc", "norm_precision", "op50", "op75", "mean_iou",
               "n_sequences", "n_frames"}
     for v in obj["trackers"].values():
-        assert set(v) == fields | {"ci95"}
+        assert set(v) == fields | {"ci95", "complete"}
+        assert v["complete"] is True and v["n_sequences"] == 20  # every tracker has all 20 UAV20L sequences
         # bootstrap intervals cover the fields statistics.INTERVAL_FIELDS names (not yet OP50 / OP75)
         assert set(v["ci95"]) == fields - {"op50", "op75", "n_sequences", "n_frames"}
         lo, hi = v["ci95"]["success_auc"]

@@ -123,7 +123,8 @@ def test_supervised_run_scores_like_evalkit_score(vot_root: Path, tmp_path: Path
     assert rc == 0
     [run] = obj["runs"]
     kcf = run["trackers"]["kcf"]
-    assert set(kcf) == {"eao", "accuracy", "robustness", "failures", "failures_per_100"}
+    assert set(kcf) == {"eao", "accuracy", "robustness", "failures", "failures_per_100", "n_sequences", "complete"}
+    assert kcf["n_sequences"] == 2 and kcf["complete"] is True
     assert 0.3 < kcf["accuracy"] <= 1.0 and kcf["failures"] >= 0
     rc = main(["score", "--suite", "vot2018", "--data-root", str(vot_root), "--results", str(tmp_path / "res"),
                "--sequences", "ants1,bag", "--format", "json"])

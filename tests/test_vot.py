@@ -131,7 +131,9 @@ def test_vot2018_json_and_report_objects(shared_dir: Path) -> None:
     assert set(out) == {"suite", "protocol", "partial", "trackers"}
     assert out["suite"] == "vot2018" and out["protocol"] == "vot-supervised" and out["partial"] is False
     for fields in out["trackers"].values():  # type: ignore[union-attr]
-        assert set(fields) == {"eao", "accuracy", "robustness", "failures", "failures_per_100"}
+        assert set(fields) == {"eao", "accuracy", "robustness", "failures", "failures_per_100", "n_sequences",
+                               "complete"}
+        assert fields["n_sequences"] == 60 and fields["complete"] is True
         assert isinstance(fields["failures"], int)
     json.dumps(out)
     t = report.trackers["LightTrack"]

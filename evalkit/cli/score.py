@@ -37,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--trackers", type=csv_list, help="score only these trackers (names after renaming)")
     p.add_argument("--by-attribute", action="store_true", help="also give per-attribute (VOT: per-tag) scores")
     p.add_argument("--per-sequence", action="store_true", help="also give per-sequence scores")
-    p.add_argument("--strict", action="store_true", help="exit with status 3 when any result file had a problem")
+    p.add_argument("--strict", action="store_true",
+                   help="exit with status 3 when any input file had a problem or a tracker was not scored on every "
+                        "sequence")
     add_statistics(p)
     add_vot_options(p)
     p.set_defaults(handler=run_score)
@@ -73,7 +75,10 @@ def load_for_scoring(args: argparse.Namespace, protocol: str) -> tuple[Any, list
     roots = data_roots(args)
     if args.profile:
         PROFILES.get(args.profile)  # an unknown profile fails before any data is read
-    suite = load_suite(args.suite, roots.require(args.suite), args.sequences)
+    # a malformed ground-truth file costs its sequence only: named on stderr, the rest scored (labelled partial)
+    suite = load_suite(args.suite, roots.require(args.suite), args.sequences, collect=True)
+    for problem in suite.problems:
+        print(f"evalkit: {problem} (sequence not scored)", file=sys.stderr)
     # --profile, else the suite's own (LaSOT: lasot-toolkit), else the configured default
     profile = PROFILES.get(args.profile or suite.default_profile or roots.config.profile)
     for notice in suite.notices:
@@ -136,6 +141,12 @@ def print_report(report: Any, fmt: str, per_sequence: bool = False, by_attribute
         print(tables.format_sequences(report, text_fmt))
 
 
+def _only_failed_missing(suite: Any) -> bool:
+    """True when every sequence missing from the suite is one whose files failed to load (each named on stderr):
+    those cost their own sequences, the rest is scored; sequences simply absent still need --allow-partial."""
+    return bool(suite.failed) and set(suite.missing) <= set(suite.failed)
+
+
 def run_score(args: argparse.Namespace) -> int:
     """Handler of ``evalkit score``."""
     from evalkit.scoring import ScoringOptions, score
@@ -146,10 +157,14 @@ def run_score(args: argparse.Namespace) -> int:
     # GOT-10k AO / SR score one-pass runs: evalkit store folders recorded as OPE runs are the ones to read
     suite, sets, profile = load_for_scoring(args, "ope" if protocol == "got10k" else protocol)
     sets = only_trackers(sets, args.trackers)
-    options = ScoringOptions(profile=profile, allow_partial=args.allow_partial or bool(args.sequences),
+    options = ScoringOptions(profile=profile,
+                             allow_partial=args.allow_partial or bool(args.sequences) or _only_failed_missing(suite),
                              resamples=max(args.bootstrap, 0), seed=args.seed, convention=args.convention,
                              interval=args.eao_interval)
     report = score(protocol, suite, sets, options)
-    n_problems = report_problems(report.trackers)
+    n_problems = report_problems(report.trackers) + len(suite.problems)
     print_report(report, args.format, args.per_sequence, args.by_attribute)
-    return 3 if (args.strict and n_problems) else 0
+    incomplete = [name for name, t in report.trackers.items() if not t.complete]
+    if args.strict and incomplete:
+        print(f"evalkit: not scored on every sequence: {', '.join(incomplete)}", file=sys.stderr)
+    return 3 if (args.strict and (n_problems or incomplete)) else 0

@@ -244,14 +244,22 @@ class Report:
 
     def as_json(self) -> dict[str, object]:
         """The documented JSON object of ``evalkit score --format json``: header fields, then one object per
-        tracker with its column values (NaN as null) and extras (null when nothing was scored)."""
+        tracker with its column values (NaN as null), extras, ``n_sequences`` (sequences scored) and ``complete``
+        (all of the suite's sequences scored); null when nothing was scored."""
         keys = self.json_columns or tuple(c.key for c in self.columns)
         trackers: dict[str, object] = {}
         for name, t in self.trackers.items():
             values = t.headline()
+            # how many sequences this tracker was scored on and whether that is all of the suite: the report's
+            # "partial" says only whether the suite is whole, not whether every tracker was scored on all of it
             trackers[name] = ({k: json_number(values.get(k), self.column(k)) for k in keys} | t.json_extra()
-                              if values else None)
+                              | {"n_sequences": json_number(values.get("n_sequences", self.n_scored(name))),
+                                 "complete": t.complete} if values else None)
         return {**self.json_header(), "trackers": trackers}
+
+    def n_scored(self, name: str) -> int:
+        """How many of the suite's sequences were scored for tracker ``name``."""
+        return max(self.n_suite_sequences - len(self.trackers[name].unscored), 0)
 
 
 def _cell(value: object) -> object:
