@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from evalkit.errors import EvalkitError
 from evalkit.metrics.ope import RunCounts, _rates
@@ -96,6 +95,8 @@ def _bootstrap(data: tuple[NDArray[np.float64], ...], statistic: Callable[..., N
     if len(data[0]) < 2:
         value = np.asarray(statistic(*[d[None, :] for d in data], axis=-1))[..., 0]
         return value, value
+    from scipy import stats  # 0.5-1 s to import: only when intervals are asked for (--bootstrap 0 never is)
+
     res = stats.bootstrap(data, statistic, paired=True, vectorized=True, n_resamples=resamples, batch=BATCH,
                           confidence_level=level, method="percentile", rng=np.random.default_rng(seed))
     return np.asarray(res.confidence_interval.low), np.asarray(res.confidence_interval.high)
@@ -185,6 +186,8 @@ def paired_comparison(a: dict[str, RunCounts], b: dict[str, RunCounts], profile:
 
     def mean_difference(x: NDArray[np.float64], y: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
         return np.mean(x - y, axis=axis)
+
+    from scipy import stats  # imported when a comparison is asked for: `score --bootstrap 0` never needs it
 
     results = []
     for i, name in enumerate(fields):

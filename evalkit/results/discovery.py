@@ -53,7 +53,11 @@ def _scan(folder: Path, depth: int, protocol: str | None, skipped: list[Path]) -
         return [read_store_set(folder)]
     if vot_experiment_dir(folder) is not None:
         return [read_vot_set(folder)]
-    mats = read_mat_folder(folder)
+    # parsing .mat files is most of a cold `evalkit score`: a folder's parse is reused while its files are unchanged
+    # (imported here, not above: `python -m evalkit.results.cache` runs that module, which the package must not load)
+    from evalkit.results.cache import OTB_MAT_PARSER, cached_read
+
+    mats = cached_read(folder, "*.mat", read_mat_folder, OTB_MAT_PARSER)
     if mats:
         return mats
     if has_box_files(folder):
