@@ -74,7 +74,12 @@ def test_trained_weights_load_with_one_flag(tmp_path: Path) -> None:
     torch.save(state, path)
     tracker = CFNetConv2.from_mapping({"weights": str(path)})  # what --param cfnet-conv2.weights=PATH builds
     tracker.load("cpu")
-    assert torch.equal(tracker.net.backbone.conv1.weight, state["backbone.conv1.weight"])
+    from torch.nn.utils.fusion import fuse_conv_bn_weights
+
+    bn = {k: state[f"backbone.bn1.{k}"] for k in ("running_mean", "running_var", "weight", "bias")}
+    folded, _ = fuse_conv_bn_weights(state["backbone.conv1.weight"], state["backbone.conv1.bias"], bn["running_mean"],
+                                     bn["running_var"], 1e-5, bn["weight"], bn["bias"])  # BN folded for tracking
+    assert torch.allclose(tracker.net.backbone.conv1.weight, folded)
     frame, box = _scene(0)
     tracker.initialize(frame, box)
     pred = tracker.update(_scene(1)[0])
