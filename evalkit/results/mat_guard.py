@@ -23,6 +23,8 @@ import sys
 import zlib
 from pathlib import Path
 
+import scipy.io
+
 from evalkit.errors import InputFileError
 
 HEADER_BYTES = 128
@@ -73,8 +75,6 @@ def load_results_variable(path: Path) -> object:
 
 
 def _loadmat(source: object) -> dict[str, object]:
-    import scipy.io
-
     out: dict[str, object] = scipy.io.loadmat(source, squeeze_me=True, struct_as_record=False,
                                               variable_names=["results"])
     return out
