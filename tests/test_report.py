@@ -27,7 +27,7 @@ def cfnet_pdf(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     out = tmp_path_factory.mktemp("report") / "cfnet.pdf"
     rc = main(["report", "--data-root", str(shared_dir / "data" / "otb100"), "--results",
                str(shared_dir.joinpath(*RELEASE)), "--out", str(out), "--layout", "cfnet-table1",
-               "--bootstrap", "500", "--no-progress"])
+               "--bootstrap", "500", "--no-progress", "--figures", str(out.parent / "figures")])
     assert rc == 0 and out.is_file()
     return out
 
@@ -72,6 +72,72 @@ def test_cfnet_pdf_content(cfnet_pdf: Path) -> None:
     assert "58.9†" in table_page and "The paper prints 61.1 / 73.6" in table_page.replace("\n", " ")
     assert "Appendix: per-sequence scores" in whole and "Basketball" in whole
     assert "no speed is shown" in whole
+    assert len(re.findall(r"^Speed$", whole, re.M)) == 1, "the Speed heading once (a table caption repeated it)"
+    assert "Leaderboard" not in whole  # OTB-2013/50/100 are parts of one data set: no cross-suite leaderboard
+
+
+def test_cfnet_pdf_provenance_is_one_table(cfnet_pdf: Path) -> None:
+    """Result provenance: one table row per tracker (source, kind, weights, device, version, params) on the first
+    page, the archive's PROVENANCE.md note printed once, not once per tracker over two pages."""
+    pages = _pdf_text(cfnet_pdf)
+    first = pages[0]
+    for header in ("Tracker", "Source", "Kind", "Weights sha256", "Device", "evalkit", "Params"):
+        assert header in first, header
+    for name in ("Baseline+CF-conv3", "CFNet-conv1", "SiamFC-3s"):
+        assert re.search(rf"{re.escape(name)}\s+otb100_cfnet_release/\S+ \[1\]\s+OTB-toolkit \.mat", first), name
+    whole = "\n".join(pages).replace("\n", " ")
+    assert whole.count("Official raw results released with CFNet") == 1
+    assert "Results and weights" not in pages[1]
+
+
+def test_cfnet_figures_exported_and_legible(cfnet_pdf: Path) -> None:
+    """--figures: every figure as suite_protocol_kind.pdf and .svg (PGF needs a TeX program to save, so only with
+    one); the per-attribute grid's smallest text is at least 6 pt as printed (drawn at the page width), and its
+    attribute names are the suite's, in the table's order."""
+    from evalkit.report.figures import tex_available
+
+    folder = cfnet_pdf.parent / "figures"
+    names = {p.name for p in folder.iterdir()}
+    for suite in ("otb2013", "otb50", "otb100"):
+        for stem in (f"{suite}_ope_success", f"{suite}_ope_precision", f"{suite}_ope_attributes",
+                     f"{suite}_tre_success"):
+            assert {f"{stem}.pdf", f"{stem}.svg"} <= names, stem
+            assert (f"{stem}.pgf" in names) == (tex_available() is not None)
+    assert (folder / "otb100_ope_success.pdf").read_bytes().startswith(b"%PDF")
+    svg = (folder / "otb100_ope_attributes.svg").read_text()
+    width = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg).group(1))
+    printed = (595.28 - 2 * 45.35) / width  # A4 less the 1.6 cm margins: the grid is drawn full width
+    sizes = [float(v) for v in re.findall(r"font-size: ([\d.]+)px", svg)]
+    assert sizes and min(sizes) * printed >= 6.0, (min(sizes), printed)
+    pages = _pdf_text(cfnet_pdf)
+    whole = "\n".join(pages)
+    grid = svg  # axes in drawing order (the PDF text of the page puts the figure's title after its axes)
+    table = whole.split("OTB100: Success AUC per attribute")[1][:3000]
+    order = ["Illumination", "Scale", "Occlusion", "Deformation", "Motion"]  # the suite's attribute_names order
+    for text in (grid, table):
+        at = [text.find(n) for n in order]
+        assert all(i >= 0 for i in at) and at == sorted(at), (order, at)
+
+
+def test_styles_differ_in_greyscale() -> None:
+    """Every tracker of a report gets its own (dash, marker) pair, so curves differ without colour."""
+    from evalkit.report.figures import _style
+
+    pairs = [(_style(i)["linestyle"], _style(i)["marker"]) for i in range(20)]
+    assert len(set(pairs)) == 20
+    assert all(_style(i)["linestyle"] != _style(i + 1)["linestyle"] for i in range(19))
+
+
+def test_nothing_scored_is_refused() -> None:
+    """Reports in which no tracker has a scored sequence: an error, not a report of empty plots."""
+    from types import SimpleNamespace
+
+    from evalkit.errors import EvalkitError
+    from evalkit.report.document import build_report
+
+    empty = SimpleNamespace(trackers={"a": SimpleNamespace(per_sequence={})}, suite="otb100", protocol_name="OPE")
+    with pytest.raises(EvalkitError, match="nothing was scored"):
+        build_report([empty], [])
 
 
 def test_cfnet_pdf_figures_are_vector_and_fonts_embedded(cfnet_pdf: Path) -> None:
@@ -92,7 +158,7 @@ def test_html_is_self_contained(shared_dir: Path, tmp_path: Path) -> None:
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>")
     assert html.count("<svg") == 3  # success, precision, per-attribute grid
-    assert "<img" not in html and "<script" not in html and "<link" not in html
+    assert "<img" not in html and "<script" not in html and "<link" not in html  # one suite: no leaderboard
     assert not re.search(r'(src|href)="https?:', html)
     for text in ("What was run", "OTB50 — OPE", "Success plots of OPE on OTB50", "Appendix: per-sequence scores",
                  "Results and weights"):
@@ -110,8 +176,11 @@ def test_vot2018_report(shared_dir: Path, tmp_path: Path) -> None:
         eao = re.search(rf"{name} (\d\.\d+)", published)
         assert eao is not None and re.search(rf"{name}\s+{eao.group(1)}", whole), name
     for text in ("VOT2018 — VOT supervised", "Accuracy-robustness on VOT2018", "EAO curve on VOT2018",
-                 "EAO ranking on VOT2018", "Failures / 100 frames"):
+                 "EAO ranking on VOT2018", "Failures / 100 frames", "EAO per attribute on VOT2018"):
         assert text in whole, text
+    # one attribute naming (the suite's) in the radar and the tables; never the raw tag beside it
+    flat = re.sub(r"\s+", " ", whole)  # table headers break names into lines
+    assert "camera_motion" not in flat and flat.count("camera motion") >= 4  # radar spoke + three tables
 
 
 def test_store_provenance_and_speed(shared_dir: Path, tmp_path: Path) -> None:
@@ -126,9 +195,10 @@ def test_store_provenance_and_speed(shared_dir: Path, tmp_path: Path) -> None:
                  "Couple,Crossing", "--results", str(tmp_path / "runs"), "--out", str(out), "--no-progress"]) == 0
     pages = _pdf_text(out)
     first = pages[0].replace("\n", " ")
-    assert "evalkit store" in first and "weights sha256 " + "ab" * 32 in first.replace(" ", " ")
-    assert "device cuda" in first and "scale_step=1.0375" in first
-    assert "PARTIAL" in first
+    assert re.search(r"mine\s+runs/mine\s+evalkit store\s+" + "ab" * 6 + r"\s+cuda\s", first), first
+    assert "scale_step=1.0375" in first
+    # a --sequences subset: counted against the benchmark, not against itself ("2 of 2")
+    assert "otb100 (2 of 100 sequences scored) PARTIAL: scored on the 2 sequences present" in first
     whole = "\n".join(pages)
     assert re.search(r"mine\s+100\.0\s+cuda\s+2", whole), "FPS 100 on cuda over 2 sequences"
 
@@ -157,7 +227,7 @@ def test_run_ends_with_the_pdf_report(tmp_path: Path, monkeypatch: pytest.Monkey
     assert path.suffix == ".pdf" and path.is_file() and obj["runs"][0]["suite"] == "demo"
     whole = "\n".join(_pdf_text(path))
     for text in ("evalkit run", "DEMO — OPE (partial)", "Success plots of OPE on DEMO", "evalkit store",
-                 "device cpu", "Speed", "Appendix: per-sequence scores", "Glide"):
+                 "cpu", "Speed", "Appendix: per-sequence scores", "Glide"):
         assert text in whole, text
 
 

@@ -46,6 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--against-published", action="store_true",
                    help="paper tables show the published value and the difference beside evalkit's")
     p.add_argument("--title", default="evalkit report")
+    p.add_argument("--figures", type=Path, metavar="DIR",
+                   help="also write every figure to DIR as suite_protocol_kind.pdf and .svg (and .pgf when a TeX "
+                        "program is installed: matplotlib needs one to save PGF) for a paper")
     add_statistics(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_scoring_inputs(p)
@@ -108,12 +111,23 @@ def box_set_protocols(rs: Any, asked: list[str] | None) -> list[str]:
     return detect_protocols([rs])
 
 
+def _covers(rs: Any, suite: Any, vot: bool) -> bool:
+    """Whether a result set belongs to ``suite``: it holds runs for half of the suite's sequences (OTB-100 results
+    on OTB-50), or half of its runs are of the suite's sequences (a partial run). Any single matching name was
+    not enough: UAV20L's bird1 and car1 made every UAV tracker an OTB-100 entry with 98 sequences missing."""
+    runs = rs.vot_runs if vot else rs.runs
+    find = rs.vot_runs_for if vot else rs.runs_for
+    matched = sum(1 for s in suite if find(s.name, s.aliases))
+    own = sum(1 for v in runs.values() if v)
+    return matched > 0 and (2 * matched >= len(suite) or 2 * matched >= own)
+
+
 def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: list[str] | None,
                      protocols: list[str] | None, profile_name: str | None, allow_partial: bool,
                      sequences: list[str] | None, resamples: int, seed: int
-                     ) -> tuple[list[Any], dict[str, str], dict[str, dict[str, str]]]:
+                     ) -> tuple[list[Any], dict[str, str], dict[str, dict[str, str]], dict[str, int]]:
     """Reports of every suite and protocol the results hold runs for (through the scorer registry), their data
-    sources and attribute names."""
+    sources, attribute names and the benchmarks' sizes (a --sequences subset is "5 of 100", not "5 of 5")."""
     from evalkit.datasets import load_suite
     from evalkit.registry import PROFILES, SUITES
     from evalkit.report.provenance import provenance_note
@@ -142,6 +156,7 @@ def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: lis
     reports = []
     sources: dict[str, str] = {}
     attributes: dict[str, dict[str, str]] = {}
+    sizes: dict[str, int] = {}
     for name, suite in loaded:
         if suite.missing and not allow_partial and not sequences:
             raise EvalkitError(f"{name}: {len(suite.missing)} of {len(suite.expected)} sequences are not in "
@@ -150,10 +165,7 @@ def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: lis
         for protocol, sets in by_protocol.items():
             if (protocol == "vot-supervised") != (suite.family == "vot") and protocol != "vot-multistart":
                 continue
-            if protocol == "vot-supervised":
-                covering = [rs for rs in sets if any(rs.vot_runs_for(s.name, s.aliases) for s in suite)]
-            else:
-                covering = [rs for rs in sets if any(rs.runs_for(s.name, s.aliases) for s in suite)]
+            covering = [rs for rs in sets if _covers(rs, suite, protocol == "vot-supervised")]
             if covering:
                 reports.append(score(protocol, suite, covering, options))
         if any(r.suite == suite.name for r in reports):
@@ -161,11 +173,12 @@ def score_everything(result_sets: list[Any], roots: dict[str, Path], suites: lis
             note = provenance_note(Path(root), levels=0) if root is not None else None
             sources[name] = suite.source + (f"; {note}" if note else "")
             attributes[name] = dict(suite.attribute_names)
+            sizes[name] = len(suite.expected) or len(suite)
     if not reports:
         raise EvalkitError("the results hold no run of any sequence of " + ", ".join(n for n, _ in loaded))
     order = ["ope", "tre", "sre", "vot-supervised", "vot-multistart"]
     reports.sort(key=lambda r: ([n for n, _ in loaded].index(r.suite), order.index(r.protocol)))
-    return reports, sources, attributes
+    return reports, sources, attributes, sizes
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -185,7 +198,7 @@ def run_report(args: argparse.Namespace) -> int:
     sets = only_trackers(load_result_sets(args.results, args.rename), args.trackers)
     if not roots:
         raise EvalkitError("pass --data-root PATH (or SUITE=PATH) with the ground truth the results are scored on")
-    reports, sources, attributes = score_everything(sets, roots, args.suite, args.protocol, args.profile,
+    reports, sources, attributes, sizes = score_everything(sets, roots, args.suite, args.protocol, args.profile,
                                                     args.allow_partial, args.sequences, args.bootstrap, args.seed)
     tables = []
     if args.layout:
@@ -200,8 +213,16 @@ def run_report(args: argparse.Namespace) -> int:
     with tqdm(total=total, desc="report", unit="part", disable=args.no_progress, file=sys.stderr) as bar:
         report = build_report(reports, sets, tables, sources, args.title, command_line(),
                               resamples=args.bootstrap, seed=args.seed, attribute_names=attributes,
-                              progress=lambda _what: bar.update(1))
+                              progress=lambda _what: bar.update(1), suite_sizes=sizes,
+                              keep_figures=args.figures is not None)
         write_report(report, args.out, fmt)
+        if args.figures is not None:
+            from evalkit.report.document import write_figures
+            from evalkit.report.figures import tex_available
+
+            written = write_figures(report, args.figures)
+            pgf = "" if tex_available() else " (no .pgf: saving PGF needs a TeX program, none is installed)"
+            print(f"figures: {len({p.stem for p in written})} in {args.figures}{pgf}", file=sys.stderr)
         bar.update(1)
     n_problems = sum(len(t.problems) for r in reports for t in r.trackers.values())
     if n_problems:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from evalkit.errors import EvalkitError
+from evalkit.report.leaderboard import leaderboard, section_anchor
 from evalkit.report.provenance import ResultProvenance, Speed, report_stamp, result_provenance, tracker_speed
 from evalkit.scoring.base import format_value
 
@@ -35,6 +36,7 @@ class Heading:
 
     text: str
     level: int = 1
+    anchor: str = ""  # the HTML id leaderboard cells link to
 
 
 @dataclass
@@ -81,7 +83,21 @@ class PageBreak:
     landscape: bool = False
 
 
-Block = Heading | Text | KeyValues | TableBlock | FigureBlock | PageBreak
+@dataclass
+class LeaderboardBlock:
+    """Trackers x suites (evalkit.report.leaderboard): sortable in HTML, a plain table in the PDF."""
+
+    board: Any  # evalkit.report.leaderboard.Leaderboard
+
+    def as_table(self) -> TableBlock:
+        """The leaderboard as a plain table with its footnotes (the PDF's rendering)."""
+        b = self.board
+        header = [["Tracker", *(f"{c.label} {c.metric}" for c in b.columns)]]
+        return TableBlock(header, [[name, *(c.text for c in cells)] for name, cells in b.rows], {},
+                          [c.note for c in b.columns])  # no caption: the "Leaderboard" heading names it
+
+
+Block = Heading | Text | KeyValues | TableBlock | FigureBlock | PageBreak | LeaderboardBlock
 
 
 @dataclass
@@ -91,6 +107,7 @@ class Report:
     title: str
     blocks: list[Block]
     stamp: dict[str, str]
+    figures: dict[str, Any] = field(default_factory=dict)  # stable name (suite_protocol_kind) -> matplotlib Figure
 
 
 def _block(frame: Any, marks: dict[tuple[int, str], str], notes: list[str], caption: str,
@@ -110,24 +127,39 @@ def score_table(report: Any) -> TableBlock:
     return _block(frame, marks, report.notes(), report.title())
 
 
-def attribute_tables(report: Any) -> list[TableBlock]:
-    """Per attribute (VOT: per tag) tables of the columns the report shows as tables, best per attribute bold."""
-    from evalkit.tables import attribute_frame, best_rows
+def attribute_tables(report: Any, names: dict[str, str] | None = None) -> list[TableBlock]:
+    """Per attribute (VOT: per tag) tables of the columns the report shows as tables (OPE: success AUC, which the
+    shared-legend attribute plots do not print), best per attribute bold. Rows in the report's ranking, attributes
+    in one order and under the suite's names (``names``: its attribute_names), the same as the plots."""
+    from evalkit.report.figures import attribute_order
+    from evalkit.tables import best_rows
 
+    keys = report.attribute_tables or (("success_auc",) if report.kind == "ope" and report.protocol == "ope" else ())
+    long = report.per_attribute()
+    if long.empty:
+        return []
+    codes = attribute_order(list(dict.fromkeys(long["attribute"])), names)
+    counts = long.groupby("attribute")["n_sequences"].max() if "n_sequences" in long else None
+    trackers = report.ranked()
     out = []
-    for key in report.attribute_tables:
-        frame = attribute_frame(report, key)
-        if frame.empty:
-            continue
+    for key in keys:
         column = report.column(key)
-        long = report.per_attribute()
-        marks = {}
-        for col in frame.columns[1:]:
-            code = col.split("(")[0]
+        header = ["Tracker"]
+        rows: list[list[str]] = [[t] for t in trackers]
+        marks: dict[tuple[int, int], Mark] = {}
+        for c, (code, label) in enumerate(codes, start=1):
+            n = counts.get(code) if counts is not None else None
+            # one word a line: eleven OTB attribute names side by side shrank the table's font below 4 pt
+            words = label.replace(" ", "\n")
+            header.append(f"{words}\n({int(n)})" if n is not None and n == n else words)
             values = long[long["attribute"] == code].set_index("tracker")[key]
-            best, _ = best_rows([values.get(t) for t in frame["Tracker"]], column.higher_is_better)
-            marks.update({(i, col): "best" for i in best})
-        out.append(_block(frame, marks, [], f"{report.suite.upper()}: {column.label} per attribute", small=True))
+            cells = [values.get(t) for t in trackers]
+            for row, v in zip(rows, cells, strict=True):
+                row.append(column.format(v))
+            best, _ = best_rows(cells, column.higher_is_better)
+            marks.update({(i, c): "best" for i in best})
+        out.append(TableBlock([header], rows, marks, [], f"{report.suite.upper()}: {column.label} per attribute",
+                              small=True))
     return out
 
 
@@ -161,9 +193,10 @@ def speed_table(speeds: dict[str, Speed | None]) -> TableBlock:
     """FPS per tracker with the device it ran on."""
     rows = [[name, format_value(s.fps, 1) if s else "-", s.device if s else "no stored times",
              str(s.n_sequences) if s else "-"] for name, s in speeds.items()]
+    # no caption: the section's "Speed" heading names it (a caption printed "Speed" a second time)
     return TableBlock([["Tracker", "FPS", "Device", "Sequences timed"]], rows, {},
                       ["FPS: per-sequence frames over total time (initialisation included), averaged over "
-                       "sequences; hardware-bound, compare only on the same device."], "Speed")
+                       "sequences; hardware-bound, compare only on the same device."])
 
 
 def paper_table_block(table: Any) -> TableBlock:
@@ -192,66 +225,100 @@ def paper_table_block(table: Any) -> TableBlock:
     return TableBlock(header, plain, marks, notes, caption, spans=spans)
 
 
-def _suite_line(report: Any) -> str:
+def _suite_line(report: Any, sizes: dict[str, int] | None = None) -> str:
+    """``suite (N of M sequences scored)``: M is the benchmark's size (``sizes``: the suite's expected list, which a
+    --sequences subset keeps) so a subset reads "5 of 100 ... PARTIAL", not "5 of 5"."""
     scored = max((len(t.per_sequence) for t in report.trackers.values()), default=0)
-    text = f"{report.suite} ({scored} of {report.n_suite_sequences + len(report.missing_data)} sequences scored)"
-    return text + (" PARTIAL" if report.partial else "")
+    total = (sizes or {}).get(report.suite) or report.n_suite_sequences + len(report.missing_data)
+    text = f"{report.suite} ({scored} of {total} sequences scored)"
+    return text + (f" PARTIAL: scored on the {scored} sequences present" if report.partial or scored < total else "")
 
 
-def _figures(report: Any, attribute_names: dict[str, dict[str, str]] | None) -> list[FigureBlock]:
-    """The figures of one report, by its kind: OPE curves and per-attribute grid, VOT AR / EAO plots."""
+def _figures(report: Any, attribute_names: dict[str, dict[str, str]] | None,
+             kept: dict[str, Any] | None = None) -> list[FigureBlock]:
+    """The figures of one report, by its kind: OPE curves and per-attribute grid, VOT AR / EAO plots and the
+    per-attribute EAO radar. ``kept``: filled with name -> matplotlib figure, the name ``suite_protocol_kind``
+    (``otb100_ope_success``) stable across runs, for ``--figures``."""
     from evalkit.report import figures
 
+    names = (attribute_names or {}).get(report.suite)
+
+    def draw(kind: str, fn: Callable[..., str | None], *args: Any) -> list[str]:
+        svg, figs = figures.keeping(fn, report, *args)
+        if svg is not None and kept is not None and figs:
+            kept[f"{report.suite}_{report.protocol}_{kind}"] = figs[-1]
+        return [svg] if svg is not None else []
+
     if report.kind == "ope":
-        out = [FigureBlock([figures.success_plot(report), figures.precision_plot(report)],
+        out = [FigureBlock(draw("success", figures.success_plot) + draw("precision", figures.precision_plot),
                            f"Success and precision plots ({report.protocol.upper()}); legends sorted by success "
                            f"AUC and by precision at 20 px.")]
         if report.protocol == "ope":
-            grid = figures.attribute_plot(report, (attribute_names or {}).get(report.suite))
-            if grid is not None:
-                out.append(FigureBlock([grid], "Success plots per attribute (sequence count in brackets).",
+            grid = draw("attributes", figures.attribute_plot, names)
+            if grid:
+                out.append(FigureBlock(grid, "Success plots per attribute (sequence count in brackets); one "
+                                       "legend in ranking order, per-attribute AUC in the table below.",
                                        full_width=True))
         return out
     if report.kind == "vot":
-        return [FigureBlock([figures.ar_plot(report), figures.eao_curve_plot(report)],
+        radar = draw("eao-radar", figures.eao_radar_plot, names)
+        return [FigureBlock(draw("ar", figures.ar_plot) + draw("eao-curve", figures.eao_curve_plot),
                             "Accuracy-robustness plot and expected-overlap curve."),
-                FigureBlock([figures.eao_ranking_plot(report)], "EAO ranking.")]
+                FigureBlock(draw("eao-ranking", figures.eao_ranking_plot) + radar,
+                            "EAO ranking" + (" and EAO per attribute (each spoke scaled to its best tracker; "
+                                             "lowest and highest EAO in brackets)." if radar else "."))]
     return []
 
 
-def _provenance_rows(p: ResultProvenance) -> list[tuple[str, str]]:
-    rows = [(p.tracker, f"{p.kind}: {p.source}")]
-    details = []
-    if p.weights_sha256:
-        details.append(f"weights sha256 {p.weights_sha256}")
-    if p.device:
-        details.append(f"device {p.device}")
-    if p.evalkit_version:
-        details.append(f"evalkit {p.evalkit_version}" + (f" @ {p.git_commit[:10]}" if p.git_commit else ""))
-    if p.created:
-        details.append(f"run {p.created}")
-    if p.params:
-        details.append("params " + ", ".join(f"{k}={v}" for k, v in sorted(p.params.items())))
-    if details:
-        rows.append(("", "; ".join(details)))
-    return rows
+def provenance_table(provenance: list[ResultProvenance]) -> list[Block]:
+    """One table of every result set's provenance (tracker, source, kind, weights sha256 short, device, evalkit
+    version, params), and the sources' PROVENANCE.md notes once each below it: a paragraph per tracker repeated the
+    same note for every tracker of an archive, two pages for six trackers."""
+    import os
+
+    notes: dict[str, str] = {}
+    rows = []
+    for p in provenance:
+        source, _, note = p.source.partition(" (")
+        if note:
+            note = note[:-1] if note.endswith(")") else note  # the " (...)" result_provenance wraps it in
+            notes.setdefault(note, f"[{len(notes) + 1}]")
+        folder = os.path.basename(source.rstrip("/")) or source
+        parent = os.path.basename(os.path.dirname(source.rstrip("/")))
+        shown = f"{parent}/{folder}" if parent else folder
+        rows.append([p.tracker, shown + (f" {notes[note]}" if note else ""), p.kind,
+                     p.weights_sha256[:12] if p.weights_sha256 else "-", p.device or "-",
+                     (p.evalkit_version or "-") + (f" @ {p.git_commit[:8]}" if p.git_commit else ""),
+                     ", ".join(f"{k}={v}" for k, v in sorted(p.params.items())) or "-"])
+    roots = sorted({os.path.dirname(os.path.dirname(p.source.partition(" (")[0].rstrip("/"))) for p in provenance})
+    table_notes = ([f"Sources under {roots[0]}."] if len(roots) == 1 and roots[0] else [])
+    table_notes += [f"{mark} {note}" for note, mark in notes.items()]
+    return [TableBlock([["Tracker", "Source", "Kind", "Weights sha256", "Device", "evalkit", "Params"]], rows, {},
+                       table_notes, small=True)]
 
 
 def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], tables: SequenceABC[Any] = (),
                  data_sources: dict[str, str] | None = None, title: str = "evalkit report", command: str | None = None,
                  resamples: int | None = None, seed: int | None = None,
                  attribute_names: dict[str, dict[str, str]] | None = None,
-                 progress: Callable[[str], None] | None = None) -> Report:
+                 progress: Callable[[str], None] | None = None, suite_sizes: dict[str, int] | None = None,
+                 keep_figures: bool = False) -> Report:
     """Assemble every block of the report from scored reports, result sets and filled paper tables."""
     if not reports and not tables:
         raise EvalkitError("nothing to report: no scored suite and no table")
+    if not tables and not any(t.per_sequence for r in reports for t in r.trackers.values()):
+        # every plot and table would be empty: refuse instead of writing a report that looks like one
+        raise EvalkitError("nothing was scored: no tracker has a scored sequence in "
+                           + ", ".join(dict.fromkeys(f"{r.suite} {r.protocol_name}" for r in reports))
+                           + " (check --trackers, --sequences and that the results belong to these suites)")
     tick = progress or (lambda _what: None)
     stamp = report_stamp()
     trackers = list(dict.fromkeys([n for r in reports for n in r.trackers]
                                   + [rs.tracker for rs in result_sets]))
     blocks: list[Block] = [Heading(title, 0)]
+    kept: dict[str, Any] | None = {} if keep_figures else None
     what = [("Trackers", ", ".join(trackers)),
-            ("Suites", "; ".join(dict.fromkeys(_suite_line(r) for r in reports))
+            ("Suites", "; ".join(dict.fromkeys(_suite_line(r, suite_sizes) for r in reports))
              or "none (tables only)"),
             ("Protocols", ", ".join(dict.fromkeys(r.protocol_name for r in reports)) or "-"),
             ("Settings", "; ".join(dict.fromkeys(", ".join(r.settings()) for r in reports)) or "-")]
@@ -260,6 +327,12 @@ def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], table
                      if resamples else "bootstrap off"))
     if tables:
         what.append(("Paper tables", ", ".join(t.layout.name for t in tables)))
+    # suites of several data sets: a leaderboard first, linking to their sections (OTB-2013/50/100, parts of one
+    # data set, already share their trackers' sections and would only repeat one number three times)
+    sources = {(data_sources or {}).get(r.suite, r.suite) for r in reports}
+    if len({r.suite for r in reports}) > 1 and len(sources) > 1:
+        blocks.append(Heading("Leaderboard", 2, anchor="leaderboard"))
+        blocks.append(LeaderboardBlock(leaderboard(reports, result_sets)))
     blocks.append(Heading("What was run", 2))
     blocks.append(KeyValues(what))
     blocks.append(Heading("Software, machine and date", 2))
@@ -267,11 +340,14 @@ def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], table
                             + ([("Command", command)] if command else [])))
     if data_sources:
         blocks.append(Heading("Data", 2))
-        blocks.append(KeyValues([(suite, src) for suite, src in data_sources.items()]))
+        by_source: dict[str, list[str]] = {}  # OTB-2013, -50 and -100 from one root: one paragraph, not three
+        for suite, src in data_sources.items():
+            by_source.setdefault(src, []).append(suite)
+        blocks.append(KeyValues([(", ".join(suites), src) for src, suites in by_source.items()]))
     provenance = [result_provenance(rs) for rs in result_sets]
     if provenance:
         blocks.append(Heading("Results and weights", 2))
-        blocks.append(KeyValues([row for p in provenance for row in _provenance_rows(p)]))
+        blocks.extend(provenance_table(provenance))
     problems = [(name, str(p)) for r in reports for name, t in r.trackers.items()
                 for p in t.problems]
     if problems:
@@ -283,11 +359,12 @@ def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], table
 
     for r in reports:
         blocks.append(PageBreak())
-        blocks.append(Heading(f"{r.suite.upper()} — {r.protocol_name}" + (" (partial)" if r.partial else "")))
+        blocks.append(Heading(f"{r.suite.upper()} — {r.protocol_name}" + (" (partial)" if r.partial else ""),
+                              anchor=section_anchor(r)))
         blocks.append(score_table(r))
         tick("figures")
-        blocks.extend(_figures(r, attribute_names))
-        blocks.extend(attribute_tables(r))
+        blocks.extend(_figures(r, attribute_names, kept))
+        blocks.extend(attribute_tables(r, (attribute_names or {}).get(r.suite)))
 
     speeds = {rs.tracker: tracker_speed(rs) for rs in result_sets}
     blocks.append(Heading("Speed", 2))
@@ -308,7 +385,7 @@ def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], table
         for r in appendix:
             tick("appendix")
             blocks.extend(sequence_tables(r))
-    return Report(title, blocks, stamp)
+    return Report(title, blocks, stamp, kept or {})
 
 
 def command_line(argv: Iterable[str] | None = None) -> str:
@@ -341,3 +418,15 @@ def write_run_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], p
     report = build_report(reports, result_sets, data_sources=data_sources, title=title, command=command_line(),
                           resamples=resamples, seed=seed)
     return write_report(report, path)
+
+
+def write_figures(report: Report, folder: Path) -> list[Path]:
+    """Every figure of ``report`` (built with ``keep_figures=True``) as ``folder/suite_protocol_kind``.pdf and .svg,
+    plus .pgf when a TeX program is installed (matplotlib needs one to save PGF, not only to compile it)."""
+    from evalkit.report.figures import save_figure
+
+    if not report.figures:
+        raise EvalkitError("this report has no figures to export (build it with keep_figures=True)")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [path for name, fig in report.figures.items() for path in save_figure(fig, folder / name)]

@@ -7,12 +7,20 @@ The page holds exactly the blocks the PDF holds (see :mod:`evalkit.report.docume
 
 from __future__ import annotations
 
-import re
 from html import escape
 from pathlib import Path
 
 from evalkit.io import atomic_write_text
-from evalkit.report.document import FigureBlock, Heading, KeyValues, PageBreak, Report, TableBlock, Text
+from evalkit.report.document import (
+    FigureBlock,
+    Heading,
+    KeyValues,
+    LeaderboardBlock,
+    PageBreak,
+    Report,
+    TableBlock,
+    Text,
+)
 
 _CSS = """
 body { font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; font-size: 13px; margin: 2em auto;
@@ -28,17 +36,70 @@ table.small { font-size: 11px; } table.kv td { text-align: left; white-space: no
 table.kv td:first-child { font-weight: bold; padding-right: 1.5em; } table.kv tr { background: none !important; }
 table.kv tbody tr:last-child td { border-bottom: none; }
 .note { font-size: 11px; color: #333; margin: 0.1em 0; } .caption { font-size: 12px; color: #333; }
-.figures { display: flex; flex-wrap: wrap; gap: 10px; } .figures svg { height: auto; }
-.fig-half svg { width: 560px; max-width: 100%; } .fig-full svg { width: 100%; }
+.figures { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-start; }
+.figures > div { flex: 0 1 auto; max-width: 100%; }
+.figures svg { display: block; max-width: 100%; height: auto; }
+table.board th { cursor: pointer; user-select: none; } table.board th[aria-sort]::after { content: " \2195"; }
+table.board th[aria-sort="ascending"]::after { content: " \2191"; }
+table.board th[aria-sort="descending"]::after { content: " \2193"; }
+table.board td a { color: inherit; text-decoration: none; border-bottom: 1px dotted #777; }
 pre.problems { font-size: 11px; white-space: pre-wrap; } .scroll { overflow-x: auto; }
 """
 
 
 def _svg_inline(svg: str) -> str:
-    """The <svg> element of a matplotlib SVG file, without the XML prologue and doctype."""
+    """The <svg> element of a matplotlib SVG file, without the XML prologue and doctype. Its width and height (in
+    pt) stay: they are the figure's intended size (the grid of per-attribute plots is 9.2 in wide), which the CSS
+    only caps at the page width. Without them a flex item shrank to the browser's 300 px default for an SVG."""
     start = svg.find("<svg")
-    body = svg[start:] if start >= 0 else svg
-    return re.sub(r'(<svg[^>]*?) width="[\d.]+pt" height="[\d.]+pt"', r"\1", body, count=1)
+    return svg[start:] if start >= 0 else svg
+
+
+# sorts the leaderboard on a header click: by each cell's data-value (numbers; unscored cells last), toggling the
+# direction; the first click sorts best first (descending where higher is better)
+_SORT_JS = """
+function evalkitSort(th) {
+  var table = th.closest('table'), body = table.tBodies[0], col = th.cellIndex;
+  var higher = th.dataset.higher !== 'false';
+  var asc = th.getAttribute('aria-sort') ? th.getAttribute('aria-sort') !== 'ascending' : !higher;
+  if (col === 0) { asc = th.getAttribute('aria-sort') !== 'ascending'; }
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute('aria-sort'); });
+  th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+  var rows = Array.prototype.slice.call(body.rows);
+  rows.sort(function (a, b) {
+    var x = a.cells[col].dataset.value, y = b.cells[col].dataset.value;
+    if (col === 0) { return asc ? x.localeCompare(y) : y.localeCompare(x); }
+    x = x === '' ? NaN : Number(x); y = y === '' ? NaN : Number(y);
+    if (isNaN(x) || isNaN(y)) { return isNaN(x) - isNaN(y); }
+    return asc ? x - y : y - x;
+  });
+  rows.forEach(function (r) { body.appendChild(r); });
+}
+"""
+
+
+def _leaderboard(block: LeaderboardBlock) -> str:
+    """The sortable leaderboard: a link per cell to its suite's section, its provenance as the tooltip, and the
+    columns' provenance as footnotes."""
+    b = block.board
+    head = ['<th data-higher="false" onclick="evalkitSort(this)" title="sort by name">Tracker</th>']
+    for c in b.columns:
+        head.append(f'<th data-higher="{str(c.higher_is_better).lower()}" onclick="evalkitSort(this)" '
+                    f'title="{escape(c.note)}">{escape(c.label)}<br><small>{escape(c.metric)}</small></th>')
+    rows = []
+    for name, cells in b.rows:
+        tds = [f'<td data-value="{escape(name)}">{escape(name)}</td>']
+        for c, cell in zip(b.columns, cells, strict=True):
+            value = "" if cell.value != cell.value else repr(cell.value)
+            inner = (f'<a href="#{escape(c.anchor)}" title="{escape(cell.provenance)}">{escape(cell.text)}</a>'
+                     if cell.provenance and cell.text != "-" else escape(cell.text or "-"))
+            tds.append(f'<td data-value="{value}" title="{escape(cell.provenance)}">{inner}</td>')
+        rows.append("<tr>" + "".join(tds) + "</tr>")
+    notes = "".join(f'<p class="note">{escape(c.note)}</p>' for c in b.columns)
+    return (f'<div class="scroll"><table class="board" id="leaderboard-table"><thead><tr>{"".join(head)}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f'<p class="note">Click a header to sort; each number links to its suite\'s section, its tooltip '
+            f'names the results it came from.</p>{notes}')
 
 
 def _table(block: TableBlock) -> str:
@@ -81,11 +142,15 @@ def render_html(report: Report) -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{escape(report.title)}</title>",
              '<meta name="generator" content="evalkit ' + escape(report.stamp.get("evalkit", "")) + '">',
-             f"<style>{_CSS}</style></head><body>"]
+             f"<style>{_CSS}</style>"
+             # script only where there is something to sort: a one-suite report stays a page without any
+             + (f"<script>{_SORT_JS}</script>" if any(isinstance(b, LeaderboardBlock) for b in report.blocks)
+                else "") + "</head><body>"]
     for block in report.blocks:
         if isinstance(block, Heading):
             level = min(3, block.level + 1)
-            parts.append(f"<h{level}>{escape(block.text)}</h{level}>")
+            anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""
+            parts.append(f"<h{level}{anchor}>{escape(block.text)}</h{level}>")
         elif isinstance(block, Text):
             if block.small:
                 parts.append(f'<pre class="problems">{escape(block.text)}</pre>')
@@ -104,6 +169,8 @@ def render_html(report: Report) -> str:
                 parts.append(f'<p class="caption">{escape(block.caption)}</p>')
         elif isinstance(block, PageBreak):
             parts.append("<hr>")
+        elif isinstance(block, LeaderboardBlock):
+            parts.append(_leaderboard(block))
     parts.append(f'<p class="note">{escape(report.title)} — evalkit {escape(report.stamp.get("evalkit", ""))} — '
                  f'{escape(report.stamp.get("date", ""))}</p>')
     parts.append("</body></html>")

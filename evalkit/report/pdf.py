@@ -16,7 +16,16 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from evalkit.io import atomic_target
-from evalkit.report.document import FigureBlock, Heading, KeyValues, PageBreak, Report, TableBlock, Text
+from evalkit.report.document import (
+    FigureBlock,
+    Heading,
+    KeyValues,
+    LeaderboardBlock,
+    PageBreak,
+    Report,
+    TableBlock,
+    Text,
+)
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -151,8 +160,8 @@ def _column_widths(block: TableBlock, size: float) -> list[float]:
     spanned = {(hr, c) for hr, c0, c1 in block.spans for c in range(c0, c1 + 1)}
     for hr, row in enumerate(block.header):
         for c, text in enumerate(row):
-            if (hr, c) not in spanned:
-                widths[c] = max(widths[c], stringWidth(text, FONT_BOLD, size))
+            if (hr, c) not in spanned:  # a header may break into lines (attribute names): its widest line
+                widths[c] = max(widths[c], *(stringWidth(line, FONT_BOLD, size) for line in text.split("\n")))
     for r, row in enumerate(block.rows):
         for c, text in enumerate(row):
             font = FONT_BOLD if block.marks.get((r, c)) == "best" else FONT
@@ -162,7 +171,9 @@ def _column_widths(block: TableBlock, size: float) -> list[float]:
         if need > 0:
             for c in range(c0, c1 + 1):
                 widths[c] += need / (c1 - c0 + 1)
-    return [w + 7.0 for w in widths]
+    # padding (2 x 2.5) plus slack: an underlined (second best) cell is a Paragraph, which wrapped its last digit
+    # onto a second line when its width left no room for rounding
+    return [w + 9.0 for w in widths]
 
 
 def _key_values(block: KeyValues, avail: float) -> Any:
@@ -247,4 +258,6 @@ def write_pdf(report: Report, path: Path) -> None:
                 story.extend(_table(block, avail))
             elif isinstance(block, FigureBlock):
                 story.extend(_figures(block, avail, avail_height))
+            elif isinstance(block, LeaderboardBlock):
+                story.extend(_table(block.as_table(), avail))
         doc.build(story)
