@@ -145,17 +145,19 @@ def _padded(offset: int) -> int:
     return (offset + 7) & ~7
 
 
+_PAIRS = {"<": struct.Struct("<II"), ">": struct.Struct(">II")}  # a tag's two words, unpacked in place (no slices)
+
+
 def _tag(data: bytes, pos: int, limit: int, order: str) -> tuple[int, int, int, bool]:
     """(type, byte count, offset of the data, small form) of the element tag at ``pos``, its data inside ``limit``."""
     if pos + 8 > limit:
         raise Suspicious(f"an element tag at byte {pos} runs past its end ({limit})")
-    (word,) = struct.unpack(order + "I", data[pos:pos + 4])
+    word, nbytes = _PAIRS[order].unpack_from(data, pos)
     if word >> 16:  # small data element: type and byte count share the first word, data in the second
         dtype, nbytes = word & 0xFFFF, word >> 16
         if nbytes > 4:
             raise Suspicious(f"a small element at byte {pos} declares {nbytes} bytes")
         return dtype, nbytes, pos + 4, True
-    (nbytes,) = struct.unpack(order + "I", data[pos + 4:pos + 8])
     if pos + 8 + nbytes > limit:
         raise Suspicious(f"the element at byte {pos} declares {nbytes} bytes, past its end ({limit})")
     return word, nbytes, pos + 8, False
@@ -185,7 +187,7 @@ def _check_matrix(data: bytes, pos: int, limit: int, order: str, top: bool = Fal
     _, flag_bytes, flags_at, p = _sub(data, body, end, order, MI_UINT32)
     if flag_bytes != 8:
         raise Suspicious(f"array flags at byte {body} hold {flag_bytes} bytes, not 8")
-    (flags,) = struct.unpack(order + "I", data[flags_at:flags_at + 4])
+    flags = _PAIRS[order].unpack_from(data, flags_at)[0]
     cls, complex_ = flags & 0xFF, bool(flags & 0x800)
     _, dim_bytes, dims_at, p = _sub(data, p, end, order, MI_INT32)
     dims = struct.unpack(f"{order}{dim_bytes // 4}i", data[dims_at:dims_at + dim_bytes])
