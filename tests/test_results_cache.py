@@ -155,3 +155,22 @@ def test_unwritable_cache_is_off(folder: Path, tmp_path: Path, monkeypatch: pyte
     parsed = count_parses(monkeypatch)
     assert snapshot(discover_results(folder)) == expected
     assert parsed  # parsed, as without a cache
+
+
+def test_prefetch_fills_the_cache_for_every_folder(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                   ) -> None:
+    """Several .mat folders under one path are parsed in parallel into the cache; the scan then reads the entries."""
+    root = tmp_path / "trackers"
+    shutil.copytree(folder, root / "a")
+    shutil.copytree(folder, root / "b")
+    for path in (root / "b").iterdir():
+        path.rename(path.with_name(path.name.replace("siamfc3s", "other")))
+    expected = snapshot(fresh(root, monkeypatch))
+    parsed = count_parses(monkeypatch)
+    assert snapshot(discover_results(root)) == expected
+    assert len(entries(tmp_path)) == 2
+    if (os.cpu_count() or 1) > 1:
+        assert parsed == []  # parsed in the workers, read here from the entries they wrote
+    parsed.clear()
+    assert snapshot(discover_results(root)) == expected
+    assert parsed == []

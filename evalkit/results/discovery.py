@@ -66,8 +66,13 @@ def _scan(folder: Path, depth: int, protocol: str | None, skipped: list[Path]) -
         return [read_got10k_set(folder)]
     if depth == 0:
         return []
-    return [rs for d in sorted(folder.iterdir()) if d.is_dir() and d.name != TIMES_FOLDER  # got10k's times: no tracker
-            for rs in _scan(d, depth - 1, protocol, skipped)]
+    subfolders = [d for d in sorted(folder.iterdir()) if d.is_dir() and d.name != TIMES_FOLDER]  # times: no tracker
+    # the .mat folders among them (as the checks above tell) parsed in parallel into the cache, read from it below
+    from evalkit.results.cache import OTB_MAT_PARSER, prefetch
+
+    prefetch([d for d in subfolders if not is_store_folder(d) and vot_experiment_dir(d) is None], "*.mat",
+             read_mat_folder, OTB_MAT_PARSER)
+    return [rs for d in subfolders for rs in _scan(d, depth - 1, protocol, skipped)]
 
 
 def store_folders(path: Path, depth: int = SCAN_DEPTH) -> list[Path]:
