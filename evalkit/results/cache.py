@@ -114,15 +114,15 @@ def prefetch(folders: Sequence[Path], pattern: str, read: Callable[[Path], list[
     root = cache_root()
     if root is None or (os.cpu_count() or 1) < 2 or not _model_is_known():
         return
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return
     try:
         todo = [f for f in folders
                 if not (root / f"v{FORMAT}" / _entry_name(f, pattern)).with_suffix(".json").exists()
                 and next(f.glob(pattern), None) is not None]
         if len(todo) < 2:
+            return
+        import multiprocessing  # here, not above: a warm run has nothing to prefetch and need not import it
+
+        if "fork" not in multiprocessing.get_all_start_methods():
             return
         (root / f"v{FORMAT}").mkdir(parents=True, exist_ok=True)  # an unwritable cache: nothing to prefetch into
         from concurrent.futures import ProcessPoolExecutor
