@@ -76,6 +76,16 @@ def test_cfnet_pdf_content(cfnet_pdf: Path) -> None:
     assert "Leaderboard" not in whole  # OTB-2013/50/100 are parts of one data set: no cross-suite leaderboard
 
 
+def test_cfnet_appendix_keeps_one_column_order(cfnet_pdf: Path) -> None:
+    """Every per-sequence table of the appendix lists the trackers in one order (OTB-2013, -50 and -100 rank them
+    differently: a tracker's column used to move from table to table)."""
+    appendix = "\n".join(_pdf_text(cfnet_pdf)).split("Appendix: per-sequence scores")[1]
+    tables = re.split(r"OTB\d+ (?:OPE|TRE): per sequence", appendix)[1:]
+    orders = [re.findall(r"(\S+) AUC/P20", t)[:6] for t in tables]
+    assert len(orders) == 6 and all(len(o) == 6 for o in orders), orders
+    assert all(o == orders[0] for o in orders), orders
+
+
 def test_cfnet_pdf_provenance_is_one_table(cfnet_pdf: Path) -> None:
     """Result provenance: one table row per tracker (source, kind, weights, device, version, params) on the first
     page, the archive's PROVENANCE.md note printed once, not once per tracker over two pages."""

@@ -163,15 +163,19 @@ def attribute_tables(report: Any, names: dict[str, str] | None = None) -> list[T
     return out
 
 
-def sequence_tables(report: Any, chunk: int = 10) -> list[TableBlock]:
+def sequence_tables(report: Any, chunk: int = 10, order: SequenceABC[str] = ()) -> list[TableBlock]:
     """Per-sequence scores (the report's first two per-sequence columns, ``a/b``), at most ``chunk`` trackers a
-    table; the best first value of each row bold."""
+    table; the best first value of each row bold. ``order``: the tracker (column) order of every appendix table
+    of a document, so a tracker's column does not move between suites; trackers not in it follow, ranked."""
     from evalkit.tables import best_rows, sequence_frame
 
     frame = sequence_frame(report)
     long = report.per_sequence()
     first = report.sequence_columns[0]
-    names = report.ranked()
+    ranked = report.ranked()
+    names = [n for n in order if n in ranked] + [n for n in ranked if n not in order]
+    # sequence_frame's columns are in the report's ranking: reorder them to ``names``
+    frame = frame[["Sequence", *(frame.columns[1 + ranked.index(n)] for n in names)]]
     out = []
     for start in range(0, len(names), chunk):
         part = frame.iloc[:, [0, *range(1 + start, 1 + min(start + chunk, len(names)))]]
@@ -382,9 +386,12 @@ def build_report(reports: SequenceABC[Any], result_sets: SequenceABC[Any], table
     if appendix:
         blocks.append(PageBreak())
         blocks.append(Heading("Appendix: per-sequence scores"))
+        # one column order in every appendix table: the first report's ranking (OTB-2013, -50 and -100 rank the
+        # trackers differently, which moved a tracker's column from table to table)
+        order = appendix[0].ranked()
         for r in appendix:
             tick("appendix")
-            blocks.extend(sequence_tables(r))
+            blocks.extend(sequence_tables(r, order=order))
     return Report(title, blocks, stamp, kept or {})
 
 
