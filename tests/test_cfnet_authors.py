@@ -200,7 +200,7 @@ def test_reader_rejects_what_is_not_a_cfnet(tmp_path: Path, cfnet_dir: Path) -> 
 
 
 def test_matlab_imresize_and_rounding() -> None:
-    from trackers.cfnet.release_ops import imresize, imresize_matrix, matlab_round, scale_pyramid, subwindow
+    from trackers.common.matlab_ops import imresize, imresize_matrix, matlab_round, scale_pyramid, subwindow
 
     assert matlab_round(2.5) == 3 and matlab_round(-2.5) == -3 and matlab_round(0.5) == 1
     np.testing.assert_allclose(imresize_matrix(7, 7, 1.0), np.eye(7), atol=1e-12)

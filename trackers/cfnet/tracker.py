@@ -17,7 +17,7 @@ converted with MATLAB's ``rgb2gray``). With an explicit ``weights`` and no ``wei
 The tracking loop is the release's (``tracker.m``, ``tracker_step.m``, ``make_scale_pyramid.m``,
 ``get_subwindow_tracking.m`` of bertinetto/cfnet), including its details: 1-based centres ``x + w/2``; crops cut by
 the two-stage scale pyramid with MATLAB rounding and bicubic ``imresize`` on float frames
-(:mod:`trackers.cfnet.release_ops`); the exemplar also cut through the pyramid (its middle scale); the raw CF
+(:mod:`trackers.common.matlab_ops`); the exemplar also cut through the pyramid (its middle scale); the raw CF
 response (``join_out``, before the adjust layer) upsampled x8 with MATLAB's bicubic; the scale penalty on the
 non-central peaks; the best map shifted to zero, normalised and mixed with a normalised Hann window
 (``window_influence``); the first maximum in column-major order; displacement ``(peak - (264 + 1)/2) 4 / 8 s_x /
@@ -54,9 +54,9 @@ from numpy.typing import NDArray
 
 from evalkit.harness import pick_device
 from evalkit.tracker import Prediction, Tracker
-from trackers.cfnet.release_ops import as_grey, imresize, is_grey, scale_pyramid
 from trackers.common.crops import context_size, scale_factors
 from trackers.common.inference import prepare_for_tracking
+from trackers.common.matlab_ops import as_grey, imresize, is_grey, scale_pyramid
 from trackers.common.windows import cosine_window
 from trackers.weights import WeightsError, resolve_weights, sha256_of
 

@@ -10,7 +10,7 @@
 
 Two tracking loops (``loop``). ``siamfc`` (the authors' network) runs ``"matlab"``, the authors' own
 bertinetto/siamese-fc ``tracker.m``: 1-based centres ``x + w/2``, float frames, crops by the two-stage scale pyramid
-with MATLAB rounding and bicubic ``imresize`` (``trackers.cfnet.release_ops``, which the CFNet release inherited from
+with MATLAB rounding and bicubic ``imresize`` (``trackers.common.matlab_ops``, which the CFNet release inherited from
 this code), responses upsampled by ``imresize`` x16, the first maximum in column-major order, displacement scaled
 by ``round(s_x)`` (not the chosen scale's side), the target size damped without the ``s_x`` saturation. The
 FDSiamFC trackers run ``"pytorch"``, the PyTorch port's step that follows.
@@ -263,7 +263,7 @@ class SiamFCFamily(Tracker):
 
 
     # --- the authors' MATLAB loop (bertinetto/siamese-fc tracking/tracker.m, tracker_step.m, make_scale_pyramid.m,
-    # get_subwindow_tracking.m), with the MATLAB image operations of trackers.cfnet.release_ops (the CFNet release
+    # get_subwindow_tracking.m), with the MATLAB image operations of trackers.common.matlab_ops (the CFNet release
     # inherited them from this code) ---
 
     def _search_responses(self, crops: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -278,7 +278,7 @@ class SiamFCFamily(Tracker):
 
     def _initialize_matlab(self, frame: NDArray[np.uint8], box: NDArray[np.float64]) -> None:
         """tracker.m's set-up: 1-based centre ``x + w/2``, exemplar of ``round(s_z)`` pixels by bicubic imresize."""
-        from trackers.cfnet.release_ops import matlab_round, subwindow
+        from trackers.common.matlab_ops import matlab_round, subwindow
 
         p = self.params
         x, y, w, h = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
@@ -307,7 +307,7 @@ class SiamFCFamily(Tracker):
 
     def _update_matlab(self, frame: NDArray[np.uint8]) -> Prediction:
         """tracker.m + tracker_step.m: the two-stage scale pyramid, imresize x16, the first column-major maximum."""
-        from trackers.cfnet.release_ops import imresize, matlab_round, scale_pyramid
+        from trackers.common.matlab_ops import imresize, matlab_round, scale_pyramid
 
         p = self.params
         image = np.asarray(frame, dtype=np.float32)

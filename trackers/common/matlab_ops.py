@@ -1,4 +1,5 @@
-"""The image operations of the CFNet MATLAB release, reproduced exactly: MATLAB rounding, ``imresize`` (bicubic,
+"""The image operations of the SiamFC / CFNet MATLAB releases (CFNet inherited them from siamese-fc), reproduced
+exactly, for both trackers: MATLAB rounding, ``imresize`` (bicubic,
 antialiased when shrinking), ``mexResize`` (OpenCV, 'auto'), the padded sub-window and the two-stage scale pyramid.
 
     pyr = scale_pyramid(frame_f32, pos, s_x * scales, 255, avg)     # pos: 1-based (row, col), as tracker.m keeps it
