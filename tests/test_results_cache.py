@@ -174,3 +174,14 @@ def test_prefetch_fills_the_cache_for_every_folder(folder: Path, tmp_path: Path,
     parsed.clear()
     assert snapshot(discover_results(root)) == expected
     assert parsed == []
+
+
+def test_cache_is_bounded(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond the size bound the least recently used entries go; the newest is always kept."""
+    other = tmp_path / "other"
+    shutil.copytree(folder, other)
+    discover_results(folder)
+    monkeypatch.setattr(results_cache, "MAX_BYTES", 1)
+    discover_results(other)
+    (kept,) = entries(tmp_path)
+    assert kept.name == results_cache._entry_name(other, "*.mat") + ".json"

@@ -14,8 +14,8 @@ cache folder of ``evalkit.toml``'s ``[paths] cache``, ``$EVALKIT_CACHE``, defaul
   memory-mapped, not read: a file truncated in place *while* a command runs is the one thing that can still hurt);
 - written atomically, best effort: any error reading an entry is a miss (the folder is parsed, the entry rewritten);
   an unwritable cache folder turns the cache off for the process; nothing here ever fails a command;
-- bounded: at most :data:`MAX_ENTRIES` folders, the least recently used removed; ``python -m evalkit.results.cache``
-  prints where it is and how big, ``--clear`` empties it (as ``rm -r <cache>/results`` does);
+- bounded: at most :data:`MAX_ENTRIES` folders and :data:`MAX_BYTES`, the least recently used removed;
+  ``python -m evalkit.results.cache`` prints where it is and how big, ``--clear`` empties it;
 - off with ``EVALKIT_RESULTS_CACHE=0`` (or ``off``/``no``/``false``).
 """
 
@@ -40,6 +40,7 @@ from evalkit.results.model import ResultSet, Run
 
 FORMAT = 1  # of the entries written here: bump when what is stored, or how, changes
 MAX_ENTRIES = 512  # folders kept; the least recently used beyond this are removed when an entry is written
+MAX_BYTES = 2 << 30  # and no more than this in all (six OTB-100 TRE folders take 120 MB)
 ENV_SWITCH = "EVALKIT_RESULTS_CACHE"
 # ResultSet fields an entry restores (``_refused`` only matters while a reader fills the set); a field added later
 # would be lost through the cache, so a ResultSet with others turns the cache off rather than drop it
@@ -291,14 +292,20 @@ def _load(entry: Path, key: dict[str, Any], folder: Path) -> list[ResultSet] | N
 
 
 def _prune(folder: Path) -> None:
-    """Keep the :data:`MAX_ENTRIES` most recently used entries of ``folder``."""
-    indexes = list(folder.glob("*.json"))
-    if len(indexes) <= MAX_ENTRIES:
-        return
-    by_age = sorted(indexes, key=lambda p: p.stat().st_mtime_ns)
-    for old in by_age[:len(indexes) - MAX_ENTRIES]:
-        old.unlink(missing_ok=True)
-        old.with_suffix(".f8").unlink(missing_ok=True)
+    """Keep the most recently used entries of ``folder``: at most :data:`MAX_ENTRIES`, :data:`MAX_BYTES` in all."""
+    entries = []
+    for index in folder.glob("*.json"):
+        with contextlib.suppress(OSError):  # another process may be pruning too
+            arrays = index.with_suffix(".f8")
+            size = index.stat().st_size + (arrays.stat().st_size if arrays.exists() else 0)
+            entries.append((index.stat().st_mtime_ns, size, index))
+    entries.sort(reverse=True)  # newest first
+    total = 0
+    for i, (_, size, index) in enumerate(entries):
+        total += size
+        if i >= MAX_ENTRIES or (i > 0 and total > MAX_BYTES):
+            index.unlink(missing_ok=True)
+            index.with_suffix(".f8").unlink(missing_ok=True)
 
 
 def describe() -> str:
