@@ -18,7 +18,7 @@ from evalkit.cli import main
 TEMPLATE = re.compile(r"RESULTS|~/|(^|[ =:])/data|path/to|runs/|results/|\[|\]|\||\.\.\.|\bDIR\b|\bFILE\b|\bNAME\b|"
                       r"\bPATH\b")
 NETWORK = re.compile(r"^(\S+=\S+ )*evalkit (weights|data) fetch ")  # downloads: nothing leaves this machine in tests
-SLOW_COMMANDS = ("run", "train", "compress", "complexity")
+SLOW_COMMANDS = ("run", "train", "compress", "complexity", "report")  # minutes, or a whole report
 
 
 def readme_commands() -> list[str]:
