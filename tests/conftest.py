@@ -58,6 +58,18 @@ def require_module(name: str) -> ModuleType:
         missing_requirement(f"module {name!r} cannot be imported ({exc}); install the test extras: make install-test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """evalkit's cache (parsed results, the demo suite, imported weights) in a session folder unless the caller set
+    EVALKIT_CACHE: a test run never fills the user's ~/.cache (one run left 256 MB of parsed results there)."""
+    given = os.environ.get("EVALKIT_CACHE")
+    path = Path(given) if given else tmp_path_factory.mktemp("evalkit-cache")
+    os.environ["EVALKIT_CACHE"] = str(path)
+    yield path
+    if given is None:
+        os.environ.pop("EVALKIT_CACHE", None)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """The reference-data folder (``$EVALKIT_SHARED`` or ``../shared``); skips when absent, fails under CI."""
