@@ -81,9 +81,10 @@ def preflight(trackers: Sequence[str], params: Mapping[str, Mapping[str, Any]] |
     """Every problem that would stop ``evalkit run`` with these inputs (an empty list: ready to run).
 
     ``trackers``: names or aliases as given to ``--trackers`` (``file.py:Class`` too); ``params``:
-    ``{tracker (name or alias, any case): {key: value}}`` as ``evalkit.commands.param_overrides`` parses ``--param``;
-    ``data_roots``: ``{suite: root or None}`` (None or absent: none configured; ``demo`` needs none); ``sequences``:
-    the ``--sequences`` filter; ``allow_partial``: sequences missing from a root are accepted (``--allow-partial``).
+    ``{tracker (name or alias, any case): {key: value}}`` as ``evalkit.cli.options.param_overrides`` parses
+    ``--param``; ``data_roots``: ``{suite: root or None}`` (None or absent: none configured; ``demo`` needs none);
+    ``sequences``: the ``--sequences`` filter; ``allow_partial``: sequences missing from a root are accepted
+    (``--allow-partial``).
     """
     problems: list[Problem] = []
     pending = {k.lower(): dict(v) for k, v in (params or {}).items()}
