@@ -80,3 +80,13 @@ def test_readme_tracker_example_runs(command: str, shared_dir: Path, tmp_path: P
     rc = _run(command, shared_dir, tmp_path, monkeypatch)
     out = capsys.readouterr()
     assert rc == 0, out.err[-2000:]
+
+
+def test_readme_and_adapters_doc_name_every_listed_tracker(capsys: pytest.CaptureFixture[str]) -> None:
+    """README and docs/adapters.md mention every tracker `evalkit list trackers` shows."""
+    assert main(["list", "trackers"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    readme = (REPO_ROOT / "README.md").read_text()
+    adapters = (REPO_ROOT / "docs" / "adapters.md").read_text()
+    missing = [n for n in names if f"`{n}`" not in readme or f"`{n}`" not in adapters]
+    assert len(names) >= 20 and not missing, missing
