@@ -146,11 +146,12 @@ def load_config(path: str | Path | None = None) -> Config:
     timeout = run.get("timeout")
     if timeout is not None and (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0):
         raise where.error(f"run.timeout must be a positive number of seconds, got {timeout!r}", "run", "timeout")
+    # the file's cache key is checked even when $EVALKIT_CACHE overrides it: a bad file is an error either way
+    configured_cache = _path(paths.get("cache", "~/.cache/evalkit"), base, where, "paths", "cache")
     return Config(
         results=_path(paths.get("results", "results"), base, where, "paths", "results"),
         reports=_path(paths.get("reports", "reports"), base, where, "paths", "reports"),
-        cache=Path(cache_env).expanduser() if cache_env else _path(paths.get("cache", "~/.cache/evalkit"), base,
-                                                                   where, "paths", "cache"),
+        cache=Path(cache_env).expanduser() if cache_env else configured_cache,
         datasets={k.lower(): _path(v, base, where, "datasets", k) for k, v in data.get("datasets", {}).items()},
         profile=profile,
         workers=workers,
