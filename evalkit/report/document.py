@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 from evalkit.errors import EvalkitError
 from evalkit.report.leaderboard import leaderboard, section_anchor
-from evalkit.report.provenance import ResultProvenance, Speed, report_stamp, result_provenance, tracker_speed
+from evalkit.report.provenance import ResultProvenance, report_stamp, result_provenance
+from evalkit.results import Speed, tracker_speed
 from evalkit.scoring.base import format_value
 
 Mark = Literal["", "best", "second"]

@@ -6,7 +6,7 @@ stamp of the report itself.
     ('cuda', '3f1c...')
 
 run.json is read through :mod:`evalkit.store` (:class:`~evalkit.store.RunMeta`); speeds from stored per-frame times
-are :func:`evalkit.results.tracker_speed` (re-exported here for the report).
+are :func:`evalkit.results.tracker_speed`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from evalkit import __version__
-from evalkit.results import ResultSet, Speed, tracker_speed
+from evalkit.results import ResultSet
 from evalkit.store import git_commit, read_run_meta
 
-__all__ = ["ResultProvenance", "Speed", "machine_description", "provenance_note", "report_stamp",
-           "result_provenance", "tracker_speed"]
+__all__ = ["ResultProvenance", "machine_description", "provenance_note", "report_stamp", "result_provenance"]
 
 
 @dataclass(frozen=True)
