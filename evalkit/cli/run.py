@@ -152,9 +152,9 @@ def check_inputs(args: argparse.Namespace, roots: Any) -> list[Any]:
                      args.sequences, allow_partial=args.allow_partial)
 
 
-def execute_runs(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any, dict[str, str]]:
+def execute_runs(args: argparse.Namespace, roots: Any = None) -> tuple[list[Any], list[Any], Any, dict[str, str]]:
     """Check, plan, run and score: the reports (one per suite), the stored result sets, the run summary and each
-    suite's data source.
+    suite's data source. ``roots``: the parsed ``--data-root`` and configuration, when the caller has them already.
 
     Nothing is written when the check finds a problem: the error lists them all with their fixes."""
     from evalkit.preflight import PreflightError
@@ -163,7 +163,7 @@ def execute_runs(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any, d
     from evalkit.scoring import ScoringOptions, score
     from evalkit.store import ResultStore
 
-    roots = data_roots(args)
+    roots = roots if roots is not None else data_roots(args)
     cfg = roots.config
     for s in args.suite:
         SUITES.get(s)
@@ -224,19 +224,20 @@ def run_run(args: argparse.Namespace) -> int:
 
     from evalkit.preflight import PreflightError, format_problems
 
+    roots = data_roots(args)  # configuration and --data-root, read once for the check, the run and the report
     if args.check:
-        problems = check_inputs(args, data_roots(args))
+        problems = check_inputs(args, roots)
         print(format_problems(problems) if problems else "evalkit: ready to run: no problem found",
               file=sys.stderr if problems else sys.stdout)
         return 2 if problems else 0
-    reports_dir = Path(data_roots(args).config.reports)
+    reports_dir = Path(roots.config.reports)
     check_writable(reports_dir)  # before any job: an unwritable report path must not cost the whole run
     with warnings.catch_warnings():
         # numpy's empty-mean and matplotlib's layout warnings say nothing the table and report do not
         for category in (RuntimeWarning, UserWarning, DeprecationWarning):
             warnings.simplefilter("ignore", category)
         try:
-            reports, result_sets, summary, sources = execute_runs(args)
+            reports, result_sets, summary, sources = execute_runs(args, roots)
         except PreflightError as exc:
             print(format_problems(exc.problems), file=sys.stderr)
             return 2
