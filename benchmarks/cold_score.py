@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     base = statistics.median(times["naive"])
     print(f"cold `evalkit score` of 6 CFNet-release trackers on OTB-100 (600 .mat files), median of {args.repeats} "
           f"fresh processes; bytecode {'as the environment has it' if args.keep_env_bytecode else 'cached'}")
-    rows = [("naive script (baseline)", "naive", None), ("evalkit, cache off (parses all)", "off", None),
+    rows = [("naive script (baseline)", "naive", None), ("evalkit, cache off (parses every file)", "off", None),
             ("evalkit, first call (empty cache)", "first", FIRST_TARGET),
             ("evalkit, warm cache", "warm", WARM_TARGET)]
     for title, key, target in rows:

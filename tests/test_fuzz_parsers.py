@@ -86,6 +86,26 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st
                     max_leaves=12)
 
 
+BOX_TEXT = st.lists(st.sampled_from(["1", "2.5", "-3", "nan", ",", ";", " ", "\t", "\n", "\r\n", "\r", "#", ", ,"]),
+                    max_size=40).map("".join)
+
+
+@FAST
+@given(text=BOX_TEXT)
+def test_whole_file_box_parse_agrees_with_the_line_parser(tmp_path_factory: pytest.TempPathFactory,
+                                                          text: str) -> None:
+    """The fast whole-file parse of a box file gives an array only where the line-by-line parser gives the same one
+    (a comment or an empty field must send the text to the line parser, which names the line)."""
+    from evalkit.datasets.base import _parse_boxes_checked, _parse_boxes_fast
+
+    fast = _parse_boxes_fast(text)
+    if fast is None:
+        return
+    path = tmp_path_factory.mktemp("box") / "b.txt"
+    np = pytest.importorskip("numpy")
+    np.testing.assert_array_equal(fast, _parse_boxes_checked(path, text))
+
+
 @FAST
 @given(value=JSON)
 def test_store_json_raises_only_evalkit_errors(tmp_path_factory: pytest.TempPathFactory, value: object) -> None:

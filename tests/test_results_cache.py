@@ -59,9 +59,9 @@ def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     parsed: list[Path] = []
     real = otb_mat.read_otb_mat
 
-    def spy(path: Path) -> object:
+    def spy(path: Path, first_only: bool = False) -> object:
         parsed.append(Path(path))
-        return real(path)
+        return real(path, first_only)
 
     monkeypatch.setattr(otb_mat, "read_otb_mat", spy)
     return parsed
@@ -184,4 +184,4 @@ def test_cache_is_bounded(folder: Path, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(results_cache, "MAX_BYTES", 1)
     discover_results(other)
     (kept,) = entries(tmp_path)
-    assert kept.name == results_cache._entry_name(other, "*.mat") + ".json"
+    assert kept.name == results_cache._entry_name(other, "*.mat", "all runs") + ".json"

@@ -16,7 +16,8 @@ line in ``ResultSet.problems``; the rest of the set is still scored.
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from pathlib import Path
 
 from evalkit.datasets.base import package_data
@@ -42,6 +43,14 @@ class DuplicateTrackerError(EvalkitError):
         self.sources = sources
 
 
+def _mat_reader(protocol: str | None) -> tuple[Callable[[Path], list[ResultSet]], str]:
+    """The .mat folder reader for ``protocol`` and its cache scope: OPE reads each file's run 1 only (the toolkit's
+    ``results{1}``), inflating nothing after it; TRE, SRE and no stated protocol read every run."""
+    if protocol == "ope":
+        return partial(read_mat_folder, first_only=True), "run 1"
+    return read_mat_folder, "all runs"
+
+
 def _scan(folder: Path, depth: int, protocol: str | None, skipped: list[Path]) -> list[ResultSet]:
     """Result sets in ``folder``: a store, VOT ``baseline/`` results, .mat files, or box .txt files; else look one
     level further down. Store folders recorded under a protocol other than ``protocol`` are not read (``skipped``)."""
@@ -57,7 +66,8 @@ def _scan(folder: Path, depth: int, protocol: str | None, skipped: list[Path]) -
     # (imported here, not above: `python -m evalkit.results.cache` runs that module, which the package must not load)
     from evalkit.results.cache import OTB_MAT_PARSER, cached_read
 
-    mats = cached_read(folder, "*.mat", read_mat_folder, OTB_MAT_PARSER)
+    read, scope = _mat_reader(protocol)
+    mats = cached_read(folder, "*.mat", read, OTB_MAT_PARSER, scope)
     if mats:
         return mats
     if has_box_files(folder):
@@ -70,8 +80,9 @@ def _scan(folder: Path, depth: int, protocol: str | None, skipped: list[Path]) -
     # the .mat folders among them (as the checks above tell) parsed in parallel into the cache, read from it below
     from evalkit.results.cache import OTB_MAT_PARSER, prefetch
 
+    read, scope = _mat_reader(protocol)
     prefetch([d for d in subfolders if not is_store_folder(d) and vot_experiment_dir(d) is None], "*.mat",
-             read_mat_folder, OTB_MAT_PARSER)
+             read, OTB_MAT_PARSER, scope)
     return [rs for d in subfolders for rs in _scan(d, depth - 1, protocol, skipped)]
 
 

@@ -35,23 +35,27 @@ def known_sequence_names() -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
+@cache
+def _name_variants() -> frozenset[str]:
+    """Every known sequence name as file names spell it (``Jogging-1``, ``Jogging_1``, ``Jogging.1``), lower case."""
+    return frozenset(v.lower() for name in known_sequence_names()
+                     for v in (name, name.replace("-", "_"), name.replace(".", "_"), name.replace("-", ".")))
+
+
 def split_mat_name(stem: str) -> tuple[str, str] | None:
-    """Split ``Jogging_1_cf2camera`` into (``Jogging_1``, ``cf2camera``) using the known sequence names."""
-    low = stem.lower()
-    for name in known_sequence_names():
-        for variant in {name, name.replace("-", "_"), name.replace(".", "_"), name.replace("-", ".")}:
-            v = variant.lower()
-            if low.startswith(v) and len(low) > len(v) + 1 and low[len(v)] in "_-.":
-                return stem[: len(v)], stem[len(v) + 1:]
+    """Split ``Jogging_1_cf2camera`` into (``Jogging_1``, ``cf2camera``): the longest known sequence name the stem
+    starts with, followed by a separator and a tracker name; else at the last underscore."""
+    low, variants = stem.lower(), _name_variants()
+    for i in range(len(low) - 2, 0, -1):  # the longest prefix first; a tracker name of one character at least
+        if low[i] in "_-." and low[:i] in variants:
+            return stem[:i], stem[i + 1:]
     seq, sep, tracker = stem.rpartition("_")
     return (seq, tracker) if sep and seq and tracker else None
 
 
 def _field(record: object, name: str) -> object | None:
-    """A field of a MATLAB struct as scipy loads it (record array or mat_struct), None when absent."""
-    if isinstance(record, np.ndarray) and record.dtype.names:
-        return record[name].item() if name in record.dtype.names else None
-    return getattr(record, name, None)
+    """A field of a MATLAB struct as :mod:`evalkit.results.mat_guard` reads it (a dict), None when absent."""
+    return record.get(name) if isinstance(record, dict) else None
 
 
 def ivt_affine_to_xywh(params: NDArray[np.float64], template_size: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -95,7 +99,7 @@ def _start_frame(value: object, i: int) -> int | None:
 def _record_run(path: Path, rec: object, i: int) -> Run:
     """Run ``i`` (1-based) of a file from its struct; a malformed field is a ValueError saying which."""
     rtype = _field(rec, "type")
-    rtype = "rect" if rtype is None or (isinstance(rtype, np.ndarray) and rtype.size == 0) else rtype
+    rtype = "rect" if rtype is None or rtype == "" or (isinstance(rtype, np.ndarray) and rtype.size == 0) else rtype
     if not isinstance(rtype, str):
         raise ValueError(f"results{{{i}}}.type must be text, found {type(rtype).__name__}")
     res = _field(rec, "res")
@@ -120,25 +124,29 @@ def _record_run(path: Path, rec: object, i: int) -> Run:
     return Run(boxes, _start_frame(_field(rec, "startFrame"), i), path)
 
 
-def read_otb_mat(path: Path) -> list[Run]:
-    """All runs in an OTB-toolkit result file (run 1 = OPE; TRE files hold 20).
+def read_otb_mat(path: Path, first_only: bool = False) -> list[Run]:
+    """All runs in an OTB-toolkit result file (run 1 = OPE; TRE files hold 20); ``first_only``: run 1 alone, read
+    without inflating the rest of the file (what OPE scores, as the toolkit's ``genPerfMat.m`` takes ``results{1}``).
 
-    Every problem is an :class:`InputFileError` naming the file: a file that is not MATLAB, one that would crash
-    scipy's parser (:mod:`evalkit.results.mat_guard` checks it first, and parses a suspicious one in a child
-    process), and a struct whose fields are not what the OTB toolkit writes.
+    Every problem is an :class:`InputFileError` naming the file: a file that is not MATLAB, one that evalkit's
+    reader cannot vouch for and scipy's parser cannot read or crashes on (:mod:`evalkit.results.mat_guard` reads
+    the files itself and hands only those to scipy, in a child process), and a struct whose fields are not what the
+    OTB toolkit writes.
     """
     from evalkit.results.mat_guard import load_results_variable
 
-    results = load_results_variable(Path(path))
-    records = np.atleast_1d(results)
+    results = load_results_variable(Path(path), first_only)
+    records = results if isinstance(results, list) else [results]
     try:
-        return [_record_run(Path(path), rec, i) for i, rec in enumerate(records.ravel(), start=1)]
+        source = Path(path)
+        return [_record_run(source, rec, i) for i, rec in enumerate(records, start=1)]
     except (ValueError, TypeError, IndexError, AttributeError) as exc:  # fields of unexpected types or shapes
         raise InputFileError(path, None, str(exc)) from None
 
 
-def read_mat_folder(folder: Path) -> list[ResultSet]:
-    """One result set per tracker named in the folder's ``<seq>_<tracker>.mat`` files (none: an empty list).
+def read_mat_folder(folder: Path, first_only: bool = False) -> list[ResultSet]:
+    """One result set per tracker named in the folder's ``<seq>_<tracker>.mat`` files (none: an empty list);
+    ``first_only``: each file's run 1 alone (OPE).
 
     A file that cannot be read is recorded in its tracker's ``problems``; the other files are still read.
     """
@@ -150,7 +158,7 @@ def read_mat_folder(folder: Path) -> list[ResultSet]:
         seq, tracker = split
         rs = sets.setdefault(tracker, ResultSet(tracker, folder))
         try:
-            runs = read_otb_mat(path)
+            runs = read_otb_mat(path, first_only)
         except InputFileError as exc:
             rs.problems.append(exc.problem)
             continue
