@@ -220,6 +220,12 @@ def test_matlab_imresize_and_rounding() -> None:
     same = subwindow(region, (10.0, 10.0), 19, 19, np.full(3, 7.0))
     np.testing.assert_array_equal(same[1:, 1:], region[:-1, :-1])
     assert (same[0] == 7).all() and (same[:, 0] == 7).all()
+    assert not np.shares_memory(subwindow(frame, (30.0, 40.0), 21, 21, np.zeros(3)), frame)  # never a view
+    maps = np.random.default_rng(1).random((17, 17, 3))  # a stack of maps resizes as each map alone, to the bit
+    stacked = imresize(maps, 16)
+    assert stacked.shape == (272, 272, 3) and stacked.dtype == np.float32
+    for i in range(3):
+        np.testing.assert_array_equal(stacked[..., i], imresize(maps[..., i], 16))
 
 
 def _authors_boxes(shared: Path, folder: str, stem: str) -> np.ndarray:

@@ -318,14 +318,17 @@ class CFNetTracker(Tracker):
         crops = scale_pyramid(image, self.pos, self.s_x * self.scales, 255, self.avg)
         maps = self.net.tracking_response(self.template, self._tensor(crops))[:, 0].double().cpu().numpy()
         centre = len(self.scales) // 2
-        best, best_peak, best_map = centre, -np.inf, None
-        for s, m in enumerate(maps):
-            up = imresize(m, p.response_up).astype(np.float64)
-            peak = float((up * (1.0 if s == centre else p.scale_penalty)).max())
+        ups = imresize(maps.transpose(1, 2, 0), p.response_up)  # every scale at once: its channels resize alike
+        best, best_peak = centre, -np.inf
+        for s in range(len(maps)):
+            # the penalty is positive, so the penalised map's maximum is the penalised maximum, to the last bit
+            peak = float(ups[..., s].max()) * (1.0 if s == centre else p.scale_penalty)
             if peak > best_peak:
-                best, best_peak, best_map = s, peak, up
-        if best_map is None:  # every map NaN: stay, as avoid_empty_position does
+                best, best_peak = s, peak
+        if best_peak == -np.inf:  # every map NaN: stay, as avoid_empty_position does
             best_map = np.zeros_like(self.hann)
+        else:
+            best_map = ups[..., best].astype(np.float64)
         resp = best_map - best_map.min()
         total = resp.sum()
         resp = resp / total if total > 0 else np.full_like(resp, 1.0 / resp.size)

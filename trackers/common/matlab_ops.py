@@ -36,6 +36,8 @@ RGB2GRAY = np.array([0.298936021293775, 0.587043074451121, 0.114020904255103])
 
 def matlab_round(x: float | NDArray[np.float64]) -> NDArray[np.float64] | float:
     """MATLAB ``round``: halves away from zero."""
+    if isinstance(x, float | int) and math.isfinite(x):  # a scalar (every crop corner): the same arithmetic
+        return math.copysign(float(math.floor(abs(x) + 0.5)), x) if x else 0.0
     a = np.asarray(x, dtype=np.float64)
     out = np.sign(a) * np.floor(np.abs(a) + 0.5)
     return float(out) if out.ndim == 0 else out
@@ -81,19 +83,30 @@ def _sparse_matrix(in_len: int, out_len: int, scale: float) -> Any:
     return csr_matrix(imresize_matrix(in_len, out_len, scale))
 
 
+def _swap_axes01(a: NDArray[np.floating]) -> NDArray[np.floating]:
+    """``a.transpose(1, 0, 2)`` of an H x W x C array, contiguous: OpenCV's blocked transpose for up to 4 channels
+    (numpy's copy of a transpose with 3 contiguous values per element runs several times slower)."""
+    if a.shape[2] <= 4:
+        return cv2.transpose(a).reshape(a.shape[1], a.shape[0], a.shape[2])
+    return np.ascontiguousarray(a.transpose(1, 0, 2))
+
+
 def imresize(image: NDArray[np.floating], scale: float) -> NDArray[np.float32]:
-    """MATLAB ``imresize(image, scale)`` (bicubic, antialiased): output side ``ceil(scale * side)``, float32."""
+    """MATLAB ``imresize(image, scale)`` (bicubic, antialiased): output side ``ceil(scale * side)``, float32.
+
+    ``image``: H x W, or H x W x C (each channel resampled alike: a stack of maps resizes in one call). Computed in
+    float64, rows first then columns as MATLAB orders equal scales, each pass one sparse product over all channels.
+    """
     h, w = image.shape[:2]
     oh, ow = math.ceil(scale * h), math.ceil(scale * w)
     rows = _sparse_matrix(h, oh, float(scale))
     cols = _sparse_matrix(w, ow, float(scale))
     img = np.asarray(image, dtype=np.float64)
-    if img.ndim == 2:
-        return (cols @ (rows @ img).T).T.astype(np.float32)
-    c = img.shape[2]
-    tmp = (rows @ img.reshape(h, w * c)).reshape(oh, w, c)  # rows first, as MATLAB orders equal scales
-    out = cols @ tmp.transpose(1, 0, 2).reshape(w, oh * c)  # then columns
-    return out.reshape(ow, oh, c).transpose(1, 0, 2).astype(np.float32)
+    c = 1 if img.ndim == 2 else img.shape[2]
+    tmp = (rows @ img.reshape(h, w * c)).reshape(oh, w, c)  # rows first
+    out = cols @ _swap_axes01(tmp).reshape(w, oh * c)  # then columns: (ow, oh x c)
+    out = _swap_axes01(out.astype(np.float32).reshape(ow, oh, c))  # cast first: a transpose moves no rounding
+    return out.reshape(oh, ow) if img.ndim == 2 else out
 
 
 def mex_resize(image: NDArray[np.floating], side: int) -> NDArray[np.float32]:
@@ -104,28 +117,50 @@ def mex_resize(image: NDArray[np.floating], side: int) -> NDArray[np.float32]:
     return out.reshape(side, side, *img.shape[2:])
 
 
-def subwindow(image: NDArray[np.float32], pos: tuple[float, float], model_side: int, original_side: int,
-              avg: NDArray[np.float64]) -> NDArray[np.float32]:
-    """``get_subwindow_tracking``: the ``original_side`` square around 1-based ``pos`` (row, col), padded with
-    ``avg`` outside the image, resized to ``model_side``."""
-    h, w = image.shape[:2]
+def _window(image: NDArray[np.floating], y0: int, x0: int, side: int,
+            avg: NDArray[np.float64]) -> NDArray[np.float32]:
+    """Rows ``[y0, y0 + side)`` x columns ``[x0, x0 + side)`` (0-based) of ``image`` as float32, ``avg`` outside it;
+    a view of the image when the window lies inside a float32 image."""
+    h, w, channels = image.shape
+    y1, x1 = y0 + side, x0 + side
+    if y0 >= 0 and x0 >= 0 and y1 <= h and x1 <= w:
+        return np.asarray(image[y0:y1, x0:x1], dtype=np.float32)
+    colour = np.asarray(avg, dtype=np.float32).reshape(-1)
+    iy0, ix0, iy1, ix1 = max(y0, 0), max(x0, 0), min(y1, h), min(x1, w)
+    inside = np.asarray(image[iy0:iy1, ix0:ix1], dtype=np.float32)
+    if iy1 > iy0 and ix1 > ix0 and channels <= 4:  # one OpenCV pass (its scalar is cast to float32 as numpy does)
+        out = cv2.copyMakeBorder(inside, iy0 - y0, y1 - iy1, ix0 - x0, x1 - ix1, cv2.BORDER_CONSTANT,
+                                 value=np.broadcast_to(colour, (channels,)).tolist())
+        return out.reshape(side, side, channels)
+    patch = np.empty((side, side, channels), dtype=np.float32)
+    patch[...] = colour
+    if iy1 > iy0 and ix1 > ix0:
+        patch[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = inside
+    return patch
+
+
+def _resized_window(image: NDArray[np.floating], pos: tuple[float, float], model_side: int, original_side: int,
+                    avg: NDArray[np.float64]) -> NDArray[np.float32]:
+    """:func:`subwindow`, possibly a view of ``image`` (when no resize is needed and the window lies inside)."""
     c = (original_side + 1) / 2
     ymin = int(matlab_round(pos[0] - c))
     xmin = int(matlab_round(pos[1] - c))
-    patch = np.empty((original_side, original_side, image.shape[2]), dtype=np.float32)
-    patch[...] = np.asarray(avg, dtype=np.float32)
     # 1-based [ymin, ymin + side - 1] -> 0-based [ymin - 1, ymin - 1 + side)
-    y0, x0 = ymin - 1, xmin - 1
-    iy0, ix0 = max(y0, 0), max(x0, 0)
-    iy1, ix1 = min(y0 + original_side, h), min(x0 + original_side, w)
-    if iy1 > iy0 and ix1 > ix0:
-        patch[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = image[iy0:iy1, ix0:ix1]
+    patch = _window(image, ymin - 1, xmin - 1, original_side, avg)
     if model_side == original_side:
         return patch
     out = imresize(patch, model_side / original_side)
     if out.shape[0] != model_side:  # the release's fallback when the ratio's ceil is one pixel off
         out = mex_resize(patch, model_side)
     return out
+
+
+def subwindow(image: NDArray[np.float32], pos: tuple[float, float], model_side: int, original_side: int,
+              avg: NDArray[np.float64]) -> NDArray[np.float32]:
+    """``get_subwindow_tracking``: the ``original_side`` square around 1-based ``pos`` (row, col), padded with
+    ``avg`` outside the image, resized to ``model_side``: a new float32 array."""
+    out = _resized_window(image, pos, model_side, original_side, avg)
+    return out.copy() if np.may_share_memory(out, image) else out
 
 
 def scale_pyramid(image: NDArray[np.float32], pos: tuple[float, float], sides: NDArray[np.float64], out_side: int,
@@ -135,13 +170,13 @@ def scale_pyramid(image: NDArray[np.float32], pos: tuple[float, float], sides: N
     rounded = np.asarray(matlab_round(np.asarray(sides, dtype=np.float64)), dtype=np.float64).reshape(-1)
     max_side, min_side = int(rounded[-1]), int(rounded[0])
     search_side = int(matlab_round(out_side * max_side / min_side))
-    region = subwindow(image, pos, search_side, max_side, avg)
+    region = _resized_window(image, pos, search_side, max_side, avg)  # read only: a view will do
     centre = ((1 + search_side) / 2, (1 + search_side) / 2)
     chosen = range(len(rounded)) if only is None else [only]
     out = np.empty((len(chosen), out_side, out_side, image.shape[2]), dtype=np.float32)
     for i, s in enumerate(chosen):
         target_side = int(matlab_round(out_side * rounded[s] / min_side))
-        out[i] = subwindow(region, centre, out_side, target_side, avg)
+        out[i] = _resized_window(region, centre, out_side, target_side, avg)
     return out
 
 
