@@ -10,11 +10,14 @@ import torch
 from trackers.common.cf_layer import (
     CorrelationFilterBlock,
     cf_blend,
+    cf_blend_,
     cf_detect,
     cf_learn,
     correlation_filter,
     cross_correlate,
     dcf_response,
+    fast_fft_size,
+    label_spectrum,
     reference_correlation_filter,
     reference_dcf_response,
 )
@@ -118,6 +121,19 @@ def test_running_average_is_a_convex_mix() -> None:
     assert torch.allclose(mid[1], 0.75 * a[1] + 0.25 * b[1])
 
 
+def test_tracking_shortcuts_give_the_same_bits() -> None:
+    """A kept label spectrum and the in-place running average change no value."""
+    y = torch.tensor(gaussian_label(9, 1.5), dtype=torch.float32)
+    x, x2 = torch.randn(1, 3, 9, 9), torch.randn(1, 3, 9, 9)
+    a = cf_learn(x, y, 0.1)
+    assert all(torch.equal(u, v) for u, v in zip(cf_learn(x, y, 0.1, label_spectrum(y)), a, strict=True))
+    b = cf_learn(x2, y, 0.1)
+    mixed = cf_blend(a, b, 0.01)
+    kept = tuple(t.clone() for t in a)
+    assert cf_blend_(kept, tuple(t.clone() for t in b), 0.01) is kept
+    assert all(torch.equal(u, v) for u, v in zip(kept, mixed, strict=True))
+
+
 def test_bad_inputs_are_named() -> None:
     x = torch.randn(1, 2, 8, 8)
     with pytest.raises(ValueError, match="target response shape"):
@@ -168,3 +184,22 @@ def test_cross_correlation_fft_path_equals_convolution() -> None:
         broadcast = cross_correlate(t[:1], s)
     assert torch.allclose(cross_correlate(t[:1], s), broadcast, atol=1e-10)
     assert torch.autograd.gradcheck(cross_correlate, (t[:, :, :3, :3].detach().requires_grad_(), s[:, :, :6, :5]))
+
+
+def test_fourier_correlation_at_a_fast_length_equals_convolution() -> None:
+    """CFNet's block correlates its large templates through zero-padded FFTs of a fast length: same values."""
+    assert [fast_fft_size(n) for n in (1, 7, 17, 22, 57, 62, 97, 125)] == [1, 8, 18, 24, 60, 64, 100, 125]
+    g = torch.Generator().manual_seed(3)
+    t = torch.randn(1, 32, 30, 30, dtype=torch.float64, generator=g)
+    s = torch.randn(3, 32, 62, 62, dtype=torch.float64, generator=g)
+    with torch.no_grad():
+        direct = cross_correlate(t, s)
+        fourier = cross_correlate(t, s, fourier=True)
+        assert fourier.shape == direct.shape == (3, 1, 33, 33)
+        assert torch.allclose(fourier, direct, atol=1e-9)
+        per_map = cross_correlate(t.expand(3, -1, -1, -1), s, fourier=True)
+        assert torch.allclose(per_map, direct, atol=1e-9)
+        block = CorrelationFilterBlock((62, 62), sigma=2.0, lam=10.0, margin=16)
+        x, z = torch.randn(1, 32, 62, 62), torch.randn(3, 32, 62, 62)
+        template = block.template(x)
+        assert torch.allclose(block.correlate(template, z), cross_correlate(template, z), rtol=1e-4, atol=1e-4)

@@ -6,7 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from trackers.common.inference import SeparableMaxPool2d, pool_before_relu, prepare_for_tracking, separable_pools
+from trackers.common.inference import (
+    SeparableMaxPool2d,
+    channels_first,
+    pool_before_relu,
+    prepare_for_tracking,
+    separable_pools,
+)
 
 
 @pytest.mark.parametrize(("kernel", "stride"), [(3, 2), (3, 1), (2, 2), (1, 1), (5, 3)])
@@ -52,3 +58,15 @@ def test_pool_before_relu_is_bit_identical() -> None:
         swapped = pool_before_relu(net)
         assert isinstance(swapped[1], nn.MaxPool2d) and isinstance(swapped[2], nn.ReLU)
         assert torch.equal(swapped(x), ref)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int32])
+def test_channels_first_copies_the_values_into_nchw_memory(dtype: torch.dtype) -> None:
+    x = (torch.randn(3, 32, 25, 17) * 100).to(dtype).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        y = channels_first(x)
+    assert y.is_contiguous() and y.dtype == dtype and torch.equal(y, x)
+    plain = torch.randn(2, 3, 4, 5)
+    assert channels_first(plain) is plain
+    odd = torch.randn(2, 5, 6, 3).permute(0, 3, 1, 2)[:, :, 1:]  # neither layout: torch's copy
+    assert channels_first(odd).is_contiguous() and torch.equal(channels_first(odd), odd)

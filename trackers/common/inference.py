@@ -13,12 +13,34 @@
 - a ``ReLU`` followed by a max pool is moved after it (exactly the same values, a quarter of the ReLU's work);
 - parameters and buffers move to channels-last memory (``channels_last``), which oneDNN's convolutions and the
   separable pool prefer; inputs in channels-last keep every activation so.
+
+:func:`channels_first` hands channels-last activations to what wants each channel's rows contiguous (FFTs): the same
+values in NCHW memory, on CPU by OpenCV's cache-blocked transpose (torch's strided copy, which ``torch.fft`` also
+makes internally for channels-last input, is ~8x slower: 2.4 ms against 0.3 ms for DCFNet's 3 x 32 x 125 x 125).
 """
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 from torch import Tensor, nn
+
+
+def channels_first(x: Tensor) -> Tensor:
+    """``x`` (N, C, H, W) with contiguous NCHW memory: ``x`` itself when it has it, else a copy (same values)."""
+    if x.is_contiguous():
+        return x
+    rows = x.permute(0, 2, 3, 1)  # N x H x W x C: contiguous for channels-last memory
+    if (x.device.type != "cpu" or x.requires_grad or not rows.is_contiguous()
+            or x.dtype not in (torch.float32, torch.float64)):
+        return x.contiguous()
+    n, c, h, w = x.shape
+    images = rows.reshape(n, h * w, c).numpy()
+    out = np.empty((n, c, h * w), dtype=images.dtype)
+    for image, dst in zip(images, out, strict=True):
+        cv2.transpose(image, dst=dst)  # each image's (H W) x C matrix, written in place
+    return torch.from_numpy(out).reshape(n, c, h, w)
 
 
 class SeparableMaxPool2d(nn.Module):

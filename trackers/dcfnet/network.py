@@ -57,13 +57,15 @@ class BandLRN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Normalised ``x`` (B, C, H, W): three passes over the data (square, banded conv + k, power and product)."""
-        denom = nn.functional.conv2d(x * x, self.band.to(x.dtype), self.k.to(x.dtype))
+        squares = x * x
+        denom = nn.functional.conv2d(squares, self.band.to(x.dtype), self.k.to(x.dtype))
         if torch.is_grad_enabled() and x.requires_grad:
             return x * denom.pow(-self.beta)
+        # in place when no gradient is needed (tracking), the squares' memory reused for the roots
         if self.beta == 0.75:  # d^-3/4 = d^-1/2 (d^-1/2)^1/2: two vectorised roots, 9x faster than pow on CPU here
             denom.rsqrt_()
-            return denom.mul_(denom.sqrt()).mul_(x)
-        return denom.pow_(-self.beta).mul_(x)  # in place when no gradient is needed (tracking)
+            return denom.mul_(torch.sqrt(denom, out=squares)).mul_(x)
+        return denom.pow_(-self.beta).mul_(x)
 
 
 class DCFNetFeatures(nn.Sequential):

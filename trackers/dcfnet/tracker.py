@@ -33,8 +33,9 @@ from numpy.typing import NDArray
 
 from evalkit.harness import pick_device
 from evalkit.tracker import Prediction, Tracker
-from trackers.common.cf_layer import cf_blend, cf_detect, cf_learn, dcfnet_lambda
+from trackers.common.cf_layer import cf_blend_, cf_detect, cf_learn, dcfnet_lambda, label_spectrum
 from trackers.common.crops import box_to_center, center_to_box, crop_pyramid, scale_factors
+from trackers.common.inference import channels_first
 from trackers.common.windows import circular_offsets, cosine_window, gaussian_label
 from trackers.weights import WeightsError, resolve_weights, sha256_of
 
@@ -83,6 +84,7 @@ class DCFTrackerBase(Tracker):
         self.window = torch.as_tensor(cosine_window(n, n), dtype=torch.float32, device=self.device)
         sigma = n / (1 + p.padding) * p.output_sigma_factor
         self.y = torch.as_tensor(gaussian_label(n, sigma), dtype=torch.float32, device=self.device)
+        self.y_spectrum = label_spectrum(self.y)  # the filter is learnt every frame against this one target
         self.scales = scale_factors(p.num_scales, p.scale_step)
         self.penalties = p.scale_penalty ** np.abs(np.arange(p.num_scales) - p.num_scales // 2)
         self.offsets = circular_offsets(n)
@@ -98,7 +100,7 @@ class DCFTrackerBase(Tracker):
         window = self.size * (1 + self.params.padding)
         feats = self.features(self._crops(frame, window[None, :]))
         lam = dcfnet_lambda(self.params.lambda0, *feats.shape[1:])
-        return cf_learn(feats, self.y, lam)
+        return cf_learn(feats, self.y, lam, self.y_spectrum)
 
     @torch.inference_mode()
     def initialize(self, frame: NDArray[np.uint8], box: NDArray[np.float64]) -> None:
@@ -125,7 +127,7 @@ class DCFTrackerBase(Tracker):
         shift = np.array([self.offsets[c], self.offsets[r]])
         self.center = self.center + shift * windows[best] / p.crop_size
         self.size = np.clip(windows[best] / (1 + p.padding), self.min_size, self.max_size)
-        self.model = cf_blend(self.model, self._learn(frame), p.interp_factor)
+        cf_blend_(self.model, self._learn(frame), p.interp_factor)
         return Prediction(center_to_box(self.center, self.size), score=float(peaks[best]))
 
 
@@ -176,8 +178,9 @@ class DCFNet(DCFTrackerBase):
 
     def features(self, patches: NDArray[np.uint8]) -> torch.Tensor:
         """Network features of mean-subtracted RGB patches, times the cosine window."""
-        x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float() - self.mean
-        return self.net(x).mul_(self.window)
+        x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float()
+        feats = self.net(x.sub_(self.mean))  # channels-last memory (the patches' own), which the convolutions prefer
+        return channels_first(feats.mul_(self.window))  # ... and NCHW for the FFTs that follow
 
 
 @dataclass(frozen=True)
