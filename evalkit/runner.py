@@ -40,7 +40,7 @@ from typing import Any
 from evalkit.datasets import load_suite
 from evalkit.datasets.base import Suite
 from evalkit.errors import EvalkitError
-from evalkit.harness import FrameHook, RunOutcome, pick_device, run_spec
+from evalkit.harness import FrameHook, RunOutcome, keep_freed_memory, pick_device, run_spec
 from evalkit.registry import tracker_class
 from evalkit.store import ResultStore, fingerprint
 from evalkit.store.writer import LockHeld, RunLock
@@ -174,6 +174,8 @@ def _set_torch_threads(threads: int) -> None:
 @functools.cache
 def _tracker(spec: TrackerSpec, device: str | None, thread: int, threads: int = 0) -> Tracker:
     """One tracker instance per worker *thread*: the threading backend must never share a tracker's state."""
+    if spec.needs_device():
+        keep_freed_memory()  # deep trackers reallocate MBs every frame: no page faults for them (harness docstring)
     if threads and spec.needs_device():
         _set_torch_threads(threads)
     tracker = spec.build()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -275,3 +276,27 @@ def test_tracker_module_flag(shared_dir: Path, tmp_path: Path, capsys: pytest.Ca
     assert rc == 0 and obj["runs"][0]["trackers"]["picky"]["n_sequences"] == 1
     assert main(["run", "--suite", "otb100", "--data-root", str(tmp_path)]) == 2
     assert "no tracker to run" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="tunes glibc's allocator")
+def test_deep_tracker_workers_keep_freed_memory() -> None:
+    """Freed per-frame arrays are reused, not faulted in again every frame (evalkit.harness.keep_freed_memory)."""
+    code = """
+import resource, sys
+import numpy as np
+from evalkit.harness import keep_freed_memory
+if sys.argv[1] == "keep":
+    assert keep_freed_memory()
+def frame():  # a frame's worth of large temporaries, written then freed
+    arrays = [np.ones(1 << 20) for _ in range(3)]
+    del arrays
+frame(), frame()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    frame()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}, "PYTHONPATH": str(REPO)}
+    faults = {mode: int(subprocess.run([sys.executable, "-c", code, mode], env=env, capture_output=True, text=True,
+                                       check=True).stdout) for mode in ("default", "keep")}
+    assert faults["keep"] <= 10 < faults["default"], faults

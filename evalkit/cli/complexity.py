@@ -81,11 +81,13 @@ def run(args: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
+    from evalkit.harness import keep_freed_memory
     from evalkit.registry import tracker_class
     from trackers.common.complexity import measure_tracker
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    keep_freed_memory()  # FPS as evalkit run measures it: no per-frame page faults
     overrides = _overrides(args.param, args.trackers)
     records = []
     for name in tqdm(args.trackers, desc="complexity", unit="tracker", file=sys.stderr, disable=len(args.trackers) < 2):
