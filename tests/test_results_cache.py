@@ -185,3 +185,32 @@ def test_cache_is_bounded(folder: Path, tmp_path: Path, monkeypatch: pytest.Monk
     discover_results(other)
     (kept,) = entries(tmp_path)
     assert kept.name == results_cache._entry_name(other, "*.mat", "all runs") + ".json"
+
+
+def test_text_result_folders_are_cached_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """<tracker>/<seq>.txt folders (LaSOT's 280 files a tracker): the cached sets are the fresh parse, problems
+    included, and an edited file is parsed again."""
+    monkeypatch.setenv("EVALKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("EVALKIT_RESULTS_CACHE", raising=False)
+    monkeypatch.setattr(results_cache, "_disabled_for_process", False)
+    root = tmp_path / "results"
+    for tracker, shift in (("A", 0.0), ("B", 1.5)):
+        (root / tracker).mkdir(parents=True)
+        for seq in ("Couple", "Crossing"):
+            boxes = np.arange(40.0).reshape(10, 4) + shift
+            np.savetxt(root / tracker / f"{seq}.txt", boxes, delimiter=",", fmt="%.2f")
+    (root / "B" / "Dog1.txt").write_text("1,2,3,4\n5,6,,8\n")  # an empty field on line 2
+    expected = snapshot(fresh(root, monkeypatch))
+    assert [Path(path).name for path, _, _ in expected[1][4]] == ["Dog1.txt"]
+    assert snapshot(discover_results(root)) == expected
+    assert len(entries(tmp_path)) == 2
+    from evalkit.datasets import base
+
+    calls: list[Path] = []
+    real = base._parse_boxes_fast
+    monkeypatch.setattr(base, "_parse_boxes_fast", lambda text: calls.append(Path()) or real(text))
+    assert snapshot(discover_results(root)) == expected and calls == []  # nothing parsed
+    (root / "A" / "Couple.txt").write_text("9,9,9,9\n" * 10)
+    sets = discover_results(root)
+    assert len(calls) == 2  # folder A parsed again (its two files), B from the cache
+    assert sets[0].runs_for("Couple")[0].boxes[0].tolist() == [9.0, 9.0, 9.0, 9.0]

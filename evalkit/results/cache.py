@@ -53,6 +53,9 @@ _TRANSIENT_FIELDS = {"_refused"}
 OTB_MAT_PARSER = ("evalkit.results.otb_mat", "evalkit.results.mat_guard", "evalkit.results.model",
                   "data:otb.json", "data:uav.json", "data:tc128.json")
 
+# what the text reader's output depends on: its code and the box-file parser
+TEXT_PARSER = ("evalkit.results.text", "evalkit.results.discovery", "evalkit.datasets.base", "evalkit.results.model")
+
 _disabled_for_process = False  # set when a write fails: the folder is unwritable, do not try 600 times
 
 

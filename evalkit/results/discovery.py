@@ -43,6 +43,11 @@ class DuplicateTrackerError(EvalkitError):
         self.sources = sources
 
 
+def read_text_folder(folder: Path) -> list[ResultSet]:
+    """The text result set of ``folder`` (``<seq>.txt`` files), named after the folder, as the cache's readers give."""
+    return [read_text_set(folder, folder.name)]
+
+
 def _mat_reader(protocol: str | None) -> tuple[Callable[[Path], list[ResultSet]], str]:
     """The .mat folder reader for ``protocol`` and its cache scope: OPE reads each file's run 1 only (the toolkit's
     ``results{1}``), inflating nothing after it; TRE, SRE and no stated protocol read every run."""
@@ -70,19 +75,23 @@ def _scan(folder: Path, depth: int, protocol: str | None, skipped: list[Path]) -
     mats = cached_read(folder, "*.mat", read, OTB_MAT_PARSER, scope)
     if mats:
         return mats
-    if has_box_files(folder):
-        return [read_text_set(folder, folder.name)]
+    if has_box_files(folder):  # LaSOT's 280 files per tracker: parsing them is most of a cold score, as .mat's
+        from evalkit.results.cache import TEXT_PARSER
+
+        return cached_read(folder, "*.txt", read_text_folder, TEXT_PARSER, "boxes")
     if is_got10k_tracker_dir(folder):  # <tracker>/<seq>/<seq>_001.txt: not one tracker per sequence folder
         return [read_got10k_set(folder)]
     if depth == 0:
         return []
     subfolders = [d for d in sorted(folder.iterdir()) if d.is_dir() and d.name != TIMES_FOLDER]  # times: no tracker
-    # the .mat folders among them (as the checks above tell) parsed in parallel into the cache, read from it below
-    from evalkit.results.cache import OTB_MAT_PARSER, prefetch
+    # the .mat and text folders among them (as the checks above tell) parsed in parallel into the cache, read below
+    from evalkit.results.cache import OTB_MAT_PARSER, TEXT_PARSER, prefetch
 
     read, scope = _mat_reader(protocol)
-    prefetch([d for d in subfolders if not is_store_folder(d) and vot_experiment_dir(d) is None], "*.mat",
-             read, OTB_MAT_PARSER, scope)
+    plain = [d for d in subfolders if not is_store_folder(d) and vot_experiment_dir(d) is None]
+    prefetch(plain, "*.mat", read, OTB_MAT_PARSER, scope)
+    prefetch([d for d in plain if next(d.glob("*.mat"), None) is None and has_box_files(d)], "*.txt",
+             read_text_folder, TEXT_PARSER, "boxes")
     return [rs for d in subfolders for rs in _scan(d, depth - 1, protocol, skipped)]
 
 
