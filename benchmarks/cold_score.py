@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         med = statistics.median(times[key])
         each = " ".join(f"{t:.2f}" for t in times[key])
         verdict = "" if target is None else f"  target <= {target:.2f}x: {'met' if med / base <= target else 'MISSED'}"
-        print(f"  {title:<36} {med:6.2f} s  {med / base:5.2f}x  [{each}]{verdict}")
+        print(f"  {title:<40} {med:6.2f} s  {med / base:5.2f}x  [{each}]{verdict}")
     print("  output identical to the uncached run: yes; naive AUCs equal evalkit's: yes")
     return 0
 
