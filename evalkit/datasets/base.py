@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -122,10 +122,15 @@ class Sequence:
         """Row where a one-pass evaluation starts (OTB: the first valid start frame; Tiger1 starts at frame 6)."""
         if not honour_init_omit:
             return 0
-        ok = np.flatnonzero(self.start_allowed())
-        if ok.size == 0:
+        if self._first_allowed is None:
             raise EvalkitError(f"sequence {self.name} has no valid start frame")
-        return int(ok[0])
+        return self._first_allowed
+
+    @cached_property
+    def _first_allowed(self) -> int | None:
+        """The first row :meth:`start_allowed` allows (None: none), found once: scoring asks for every run."""
+        ok = np.flatnonzero(self.start_allowed())
+        return int(ok[0]) if ok.size else None
 
 
 @dataclass

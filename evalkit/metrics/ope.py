@@ -21,7 +21,7 @@ Output fields (per tracker): ``success_auc``, ``precision_20``, ``precision_auc`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
 
@@ -293,27 +293,41 @@ def _mean_curve(curves: NDArray[np.float64], drop_zero: bool) -> NDArray[np.floa
 
 def aggregate(per_sequence: SequenceABC[RunCounts], profile: Profile) -> SuiteScore:
     """Average per-sequence curves over a suite and read off the headline numbers under ``profile``."""
+    return aggregate_groups(per_sequence, {"": range(len(per_sequence))}, profile)[""]
+
+
+def aggregate_groups(per_sequence: SequenceABC[RunCounts], groups: Mapping[str, SequenceABC[int]], profile: Profile
+                     ) -> dict[str, SuiteScore]:
+    """:func:`aggregate` of several subsets of the sequences (the suite, each attribute's members: positions in
+    ``per_sequence``), the per-sequence curves computed once; an empty group is left out."""
     if not per_sequence:
         raise EvalkitError("no sequence to aggregate")
     succ = _rates([c.success_hits for c in per_sequence], [c.n_success for c in per_sequence])
     prec = _rates([c.precision_hits for c in per_sequence], [c.n_precision for c in per_sequence])
     norm = _rates([c.norm_hits for c in per_sequence], [c.n_norm for c in per_sequence])
-    s = _mean_curve(succ, profile.drop_all_zero_sequences)
-    p = _mean_curve(prec, profile.drop_all_zero_sequences)
-    n = _mean_curve(norm, profile.drop_all_zero_sequences)
-    if profile.norm_precision_readoff == "area":
-        norm_value = float(n.mean())
-    else:
-        norm_value = float(n[profile.index_of(profile.norm_precision_thresholds, profile.norm_precision_at)])
-    return SuiteScore(
-        success_curve=s, precision_curve=p, norm_precision_curve=n,
-        success_auc=float(s.mean()),
-        precision_20=float(p[profile.index_of(profile.precision_thresholds, profile.precision_at)]),
-        precision_auc=float(p.mean()),
-        norm_precision=norm_value,
-        op50=success_at(s, profile.success_thresholds, OP_THRESHOLDS["op50"]),
-        op75=success_at(s, profile.success_thresholds, OP_THRESHOLDS["op75"]),
-        mean_iou=float(np.mean([c.mean_iou() for c in per_sequence])),
-        n_sequences=len(per_sequence),
-        n_frames=int(sum(c.n_success for c in per_sequence)),
-    )
+    mean_ious = np.array([c.mean_iou() for c in per_sequence])
+    frames = np.array([c.n_success for c in per_sequence])
+    precision_at = profile.index_of(profile.precision_thresholds, profile.precision_at)
+    norm_at = (None if profile.norm_precision_readoff == "area"
+               else profile.index_of(profile.norm_precision_thresholds, profile.norm_precision_at))
+    out = {}
+    for name, members in groups.items():
+        rows = np.asarray(members, dtype=np.intp)
+        if rows.size == 0:
+            continue
+        s = _mean_curve(succ[rows], profile.drop_all_zero_sequences)
+        p = _mean_curve(prec[rows], profile.drop_all_zero_sequences)
+        n = _mean_curve(norm[rows], profile.drop_all_zero_sequences)
+        out[name] = SuiteScore(
+            success_curve=s, precision_curve=p, norm_precision_curve=n,
+            success_auc=float(s.mean()),
+            precision_20=float(p[precision_at]),
+            precision_auc=float(p.mean()),
+            norm_precision=float(n.mean()) if norm_at is None else float(n[norm_at]),
+            op50=success_at(s, profile.success_thresholds, OP_THRESHOLDS["op50"]),
+            op75=success_at(s, profile.success_thresholds, OP_THRESHOLDS["op75"]),
+            mean_iou=float(np.mean(mean_ious[rows])),
+            n_sequences=int(rows.size),
+            n_frames=int(frames[rows].sum()),
+        )
+    return out

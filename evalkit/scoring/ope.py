@@ -31,7 +31,7 @@ from evalkit.metrics.ope import (
     PredictionError,
     RunCounts,
     SuiteScore,
-    aggregate,
+    aggregate_groups,
     evaluate_runs,
     pool,
     success_at,
@@ -261,6 +261,7 @@ def _problem(run: Run, line: int | None, message: str) -> RunProblem:
 
 
 POOLED_PROTOCOLS = ("tre", "sre")
+_ALL = "\0all sequences"  # the suite's group among the attribute groups (no attribute code is spelled so)
 
 
 def aligned_runs(rs: ResultSet, seq: Sequence, profile: Profile, others: SequenceABC[str] = (),
@@ -342,12 +343,13 @@ def score_ope(suite: Suite, result_sets: SequenceABC[ResultSet], profile: Profil
                                                 unscored=unscored, notices=notices)
             continue
         per_seq = {n: per_seq[n] for n in names if n in per_seq}  # suite order
-        by_attr = {}
-        for code in suite.attribute_names:
-            members = [per_seq[s.name] for s in suite if code in s.attributes and s.name in per_seq]
-            if members:
-                by_attr[code] = aggregate(members, profile)
-        trackers[rs.tracker] = TrackerScore(rs.tracker, aggregate(list(per_seq.values()), profile), per_seq,
+        row = {name: i for i, name in enumerate(per_seq)}
+        groups: dict[str, list[int]] = {_ALL: list(range(len(per_seq)))}
+        for code in suite.attribute_names:  # each attribute's scored members (an empty one is left out)
+            groups[code] = [row[s.name] for s in suite if code in s.attributes and s.name in row]
+        by_attr = aggregate_groups(list(per_seq.values()), groups, profile)
+        overall = by_attr.pop(_ALL)
+        trackers[rs.tracker] = TrackerScore(rs.tracker, overall, per_seq,
                                             by_attr, problems=problems, unscored=unscored, notices=notices,
                                             precision_index=precision_index,
                                             success_thresholds=profile.success_thresholds)
