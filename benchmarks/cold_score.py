@@ -7,9 +7,10 @@ Each timing is a fresh ``subprocess`` (perf_counter around it), scoring the six 
 (``evalkit score --suite otb100 ... --bootstrap 0 --format json``):
 
 - naive: ``benchmarks/naive_score.py`` (loadmat of the 600 files, IoU, 21-threshold success curve, mean): the baseline;
-- cache off: evalkit with ``EVALKIT_RESULTS_CACHE=0`` (every file parsed, nothing written: evalkit without the cache);
-- first call: evalkit with an empty cache (it parses every file and writes the cache);
-- warm: evalkit again, the cache filled by the call before.
+- cache off: evalkit with ``EVALKIT_RESULTS_CACHE=0`` (every file parsed, nothing written: evalkit without its parse
+  caches, of results and of ground truth);
+- first call: evalkit with both caches empty (it parses every file, ground truth included, and writes the caches);
+- warm: evalkit again, the caches filled by the call before.
 
 The rounds interleave the four (naive, off, first, warm), so load on the machine hits them alike; medians and ratios to
 the naive median are printed. An untimed round first warms the OS file cache for all and gives the reference: evalkit's
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_env_bytecode:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
-        results_cache = Path(tmp) / "cache" / "results"
+        parse_caches = [Path(tmp) / "cache" / "results", Path(tmp) / "cache" / "boxes"]  # results, ground truth
 
         # warm-up (untimed): OS file cache, bytecode, and the references
         _, naive_out = timed(naive, env)
@@ -88,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeats):
             times["naive"].append(timed(naive, env)[0])
             times["off"].append(timed(evalkit, dict(env, EVALKIT_RESULTS_CACHE="0"))[0])
-            shutil.rmtree(results_cache, ignore_errors=True)
+            for folder in parse_caches:
+                shutil.rmtree(folder, ignore_errors=True)
             for label in ("first", "warm"):
                 seconds, out = timed(evalkit, env)
                 if out != reference:

@@ -272,16 +272,21 @@ def check_sequence_name(name: str, path: Path, line: int | None = None) -> str:
     return name
 
 
-def read_box_file(path: Path, expected_rows: int | None = None, allow_nan: bool = True) -> NDArray[np.float64]:
+def read_box_file(path: Path, expected_rows: int | None = None, allow_nan: bool = True, cached: bool = False
+                  ) -> NDArray[np.float64]:
     """Read an N x 4 box file separated by commas, tabs or spaces; errors name the file and line.
 
     NaN rows are read (``allow_nan``: the benchmarks mark absent targets so); infinities, empty fields, comments and
-    lines of other than four values are errors.
+    lines of other than four values are errors. ``cached``: the parse is kept by content for the next process (the
+    datasets' ground truth; result folders have their own cache).
     """
     text = read_input_text(path)
-    arr = _parse_boxes_fast(text)
-    if arr is None:
-        arr = _parse_boxes_checked(path, text)
+    if cached:  # parsed once per content (evalkit.datasets.box_cache); the checks below run either way
+        from evalkit.datasets.box_cache import cached_boxes
+
+        arr = cached_boxes(text, lambda: _parse_boxes(path, text))
+    else:
+        arr = _parse_boxes(path, text)
     if np.isinf(arr).any():
         bad = int(np.flatnonzero(np.isinf(arr).any(axis=1))[0])
         raise InputFileError(path, _line_of_row(text, bad), "infinite value (a box is finite, or NaN when absent)")
@@ -291,6 +296,11 @@ def read_box_file(path: Path, expected_rows: int | None = None, allow_nan: bool 
     if expected_rows is not None and len(arr) != expected_rows:
         raise InputFileError(path, None, f"has {len(arr)} boxes, expected {expected_rows} (one per frame)")
     return arr
+
+
+def _parse_boxes(path: Path, text: str) -> NDArray[np.float64]:
+    arr = _parse_boxes_fast(text)
+    return arr if arr is not None else _parse_boxes_checked(path, text)
 
 
 def _parse_boxes_fast(text: str) -> NDArray[np.float64] | None:

@@ -715,7 +715,7 @@ def load_demo(suite: str, root: str | Path | None = None) -> Suite:
             if digest != e["groundtruth_sha256"]:
                 raise InputFileError(path, None, f"sha256 differs from {MANIFEST} (file changed since generation); "
                                                  f"delete {folder} to regenerate the demo suite")
-            gt = read_box_file(path, expected_rows=e["end_frame"] - e["start_frame"] + 1)
+            gt = read_box_file(path, expected_rows=e["end_frame"] - e["start_frame"] + 1, cached=True)
             frames = frame_paths(folder / e["name"] / "img", e["start_frame"], e["end_frame"], 4, "jpg")
             sequences.append(Sequence(name=e["name"], ground_truth=gt, frames=frames,
                                       attributes=frozenset(e["attributes"]), start_frame=e["start_frame"]))

@@ -78,7 +78,7 @@ def load_got10k(suite: str, root: Path) -> Suite:
             gt_file = folder / "groundtruth.txt"
             if not gt_file.is_file():
                 continue
-            gt = read_box_file(gt_file)
+            gt = read_box_file(gt_file, cached=True)
             frames = tuple(sorted(folder.glob("*.jpg"))) or None
             if split == "test":
                 frames_n = len(frames) if frames else len(gt)

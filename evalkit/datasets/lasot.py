@@ -82,7 +82,7 @@ def _download_sequence(root: Path, name: str) -> Sequence | None:
     folder = next((d for d in (root / cls / name, root / name) if d.is_dir()), None)
     if folder is None:
         return None
-    gt = read_box_file(folder / "groundtruth.txt")
+    gt = read_box_file(folder / "groundtruth.txt", cached=True)
     n = len(gt)
     occluded = _flags(folder / "full_occlusion.txt", n)
     out_of_view = _flags(folder / "out_of_view.txt", n)
@@ -103,7 +103,7 @@ def _toolkit_sequence(root: Path, name: str) -> Sequence | None:
     path = annos / f"{name}.txt"
     if not path.is_file():
         return None
-    gt = read_box_file(path)
+    gt = read_box_file(path, cached=True)
     n = len(gt)
     absent = _flags(annos / "absent" / f"{name}.txt", n)
     codes = list(lasot_metadata()["attributes"])

@@ -33,7 +33,7 @@ def load_nfs(suite: str, root: Path) -> Suite:
             path = find_file_ci(root / "anno", f"nfs_{e['name']}.txt")
             if path is None:
                 continue
-            gt = read_box_file(path, expected_rows=e["frames"])
+            gt = read_box_file(path, expected_rows=e["frames"], cached=True)
             frames = frame_paths(root / "sequences" / e["name"], 1, e["frames"], 5, "jpg")
             attributes = frozenset(code for code, flag in meta["attributes"].items() if e.get(flag))
             sequences.append(Sequence(e["name"], gt, frames, attributes=attributes))

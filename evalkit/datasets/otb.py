@@ -87,7 +87,7 @@ def _load_toolkit(entries: list[dict[str, Any]], root: Path) -> list[Sequence]:
             if path is None:
                 continue
             n = e["end_frame"] - e["start_frame"] + 1
-            gt = read_box_file(path, expected_rows=n)
+            gt = read_box_file(path, expected_rows=n, cached=True)
             frames = frame_paths(root / "data" / e["folder"] / "img", e["start_frame"], e["end_frame"], e["digits"],
                                  e["ext"])
             out.append(_sequence(e, gt, frames, e["start_frame"]))
@@ -107,7 +107,7 @@ def _load_dataset(entries: list[dict[str, Any]], root: Path) -> list[Sequence]:
             if path is None:  # e.g. only groundtruth_rect.1.txt of a two-target folder: the other entry is missing
                 continue
             n = e["end_frame"] - e["start_frame"] + 1
-            gt = read_box_file(path, expected_rows=n)
+            gt = read_box_file(path, expected_rows=n, cached=True)
             frames = frame_paths(folder / "img", e["start_frame"], e["end_frame"], e["digits"], e["ext"])
             out.append(_sequence(e, gt, frames, e["start_frame"]))
     return out

@@ -30,7 +30,7 @@ def load_tc128(suite: str, root: Path) -> Suite:
             if path is None:
                 continue
             n = e["end_frame"] - e["start_frame"] + 1
-            gt = read_box_file(path, expected_rows=n)
+            gt = read_box_file(path, expected_rows=n, cached=True)
             frames = frame_paths(folder / "img", e["start_frame"], e["end_frame"], e["digits"], e["ext"])
             sequences.append(Sequence(e["name"], gt, frames, start_frame=e["start_frame"]))
     return Suite(suite, sequences, [e["name"] for e in entries], family="otb", source=str(root))

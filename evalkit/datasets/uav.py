@@ -39,7 +39,7 @@ def load_uav(suite: str, root: Path) -> Suite:
             if path is None:
                 continue
             n = e["end_frame"] - e["start_frame"] + 1
-            gt = read_box_file(path, expected_rows=n)
+            gt = read_box_file(path, expected_rows=n, cached=True)
             frames = frame_paths(root / "data_seq" / "UAV123" / e["folder"], e["start_frame"], e["end_frame"],
                                  e["digits"], e["ext"])
             sequences.append(Sequence(e["name"], gt, frames, frozenset(e["attributes"]), start_frame=e["start_frame"]))
