@@ -84,6 +84,19 @@ def test_duplicate_names_are_a_typed_error(tmp_path: Path) -> None:
         load_result_sets([tmp_path / "a", tmp_path / "b"], [])
 
 
+def test_an_archive_tracker_named_as_a_stored_one_asks_for_a_rename(shared_dir: Path, tmp_path: Path) -> None:
+    """evalkit's cfnet-conv2 beside the authors' CFNet-conv2 (compare --frames against the release): not variants of
+    one tracker, and not a protocol clash: the error names both places and the --rename that tells them apart."""
+    folder = _stored(tmp_path / "store", "cfnet-conv2", {"variant": "conv2"})
+    release = shared_dir / "data" / "results" / "otb100_cfnet_release"
+    with pytest.raises(EvalkitError) as info:
+        load_result_sets([folder.parent, release], [])
+    message = str(info.value)
+    assert "'cfnet-conv2' is in both" in message and str(folder) in message and "--rename CFNet-conv2=" in message
+    sets = load_result_sets([folder.parent, release], [("CFNet-conv2", "authors")])
+    assert {"cfnet-conv2", "authors"} <= {rs.tracker for rs in sets}
+
+
 def test_store_folders_are_found_by_structure(tmp_path: Path) -> None:
     """Store folders one to three levels down (the store root, a suite's or a protocol's folder), by their run.json."""
     folders = [_stored(tmp_path, "kcf", {}), _stored(tmp_path, "csrt", {}, suite="uav123")]

@@ -19,7 +19,7 @@ from typing import Any
 from evalkit.errors import EvalkitError
 from evalkit.results.discovery import DuplicateTrackerError, discover_results, store_folders
 from evalkit.results.model import ResultSet
-from evalkit.store.reader import store_params, store_protocol
+from evalkit.store.reader import store_params, store_protocol, stored_run_meta
 
 
 def discover_variants(path: Path, renames: dict[str, str], protocol: str | None = None) -> list[ResultSet]:
@@ -62,6 +62,11 @@ def load_result_sets(paths: Sequence[Path], renames: Sequence[tuple[str, str]], 
         by_name.setdefault(rs.tracker.lower(), []).append(rs)
     for group in by_name.values():
         if len(group) > 1:
+            if any(stored_run_meta(rs) is None for rs in group):  # not one tracker's runs: two sources, one name
+                places = [str(rs.source) for rs in group]
+                where = f"both {places[0]} and {places[1]}" if len(places) == 2 else ", ".join(places)
+                raise EvalkitError(f"tracker name {group[0].tracker!r} is in {where}; tell them apart with --rename, "
+                                   f"e.g. --rename {_rename_example(group)}")
             protocols = {store_protocol(rs) for rs in group}
             if len(protocols) > 1:  # one tracker's runs under several protocols: not variants to tell apart
                 folders = sorted({str(Path(rs.source).parent) for rs in group})
@@ -80,3 +85,9 @@ def load_result_sets(paths: Sequence[Path], renames: Sequence[tuple[str, str]], 
                                f"rename one with --rename")
         seen[rs.tracker.lower()] = rs.source
     return sets
+
+
+def _rename_example(group: Sequence[ResultSet]) -> str:
+    """A ``--rename`` of the set that is not an evalkit store folder (an archive's), e.g. ``CFNet-conv2=authors``."""
+    other = next(rs for rs in group if stored_run_meta(rs) is None)
+    return f"{other.tracker}=authors"
