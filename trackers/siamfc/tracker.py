@@ -210,6 +210,10 @@ class SiamFCFamily(Tracker):
         self.upscale_sz = p.response_up * response_sz
         self.window = cosine_window(self.upscale_sz)
         self.window /= self.window.sum()
+        self._weighted_window = p.window_influence * self.window  # the mix's window term, the same every frame
+        # the upsampled maps and the mixed response, written in place each frame
+        self._up = np.empty((p.scale_num, self.upscale_sz, self.upscale_sz), dtype=np.float32)
+        self._mixed = np.empty((self.upscale_sz, self.upscale_sz), dtype=np.float64)
         self.factors = scale_factors(p.scale_num, p.scale_step)
         self.z_sz = context_size(self.target_sz, p.context)
         self.x_sz = self.z_sz * p.instance_size / p.exemplar_size
@@ -239,16 +243,26 @@ class SiamFCFamily(Tracker):
         if p.loop == "matlab":
             return self._update_matlab(frame)
         raw = self.responses(frame)
-        up = np.stack([cv2.resize(r, (self.upscale_sz, self.upscale_sz), interpolation=cv2.INTER_CUBIC) for r in raw])
+        up = self._up
+        for r, dst in zip(raw, up, strict=True):
+            cv2.resize(r, (self.upscale_sz, self.upscale_sz), dst=dst, interpolation=cv2.INTER_CUBIC)
+        # The side scales' penalty is a float32 product, monotone in the value, so the maximum of a penalised map is
+        # its penalised maximum: only the peaks and the chosen map are multiplied (the same numbers as penalising
+        # every map, as the port does).
         mid = p.scale_num // 2
-        up[:mid] *= p.scale_penalty
-        up[mid + 1:] *= p.scale_penalty
-        best = int(np.argmax(up.reshape(len(up), -1).max(axis=1)))
-        peak = float(up[best].max())
-        response = up[best] - up[best].min()
+        peaks = up.reshape(len(up), -1).max(axis=1)
+        peaks[:mid] *= p.scale_penalty
+        peaks[mid + 1:] *= p.scale_penalty
+        best = int(np.argmax(peaks))
+        peak = float(peaks[best])
+        response = up[best]
+        if best != mid:
+            response *= p.scale_penalty
+        response -= response.min()
         response /= response.sum() + 1e-16
-        response = (1 - p.window_influence) * response + p.window_influence * self.window
-        row, col = np.unravel_index(int(response.argmax()), response.shape)
+        response *= 1 - p.window_influence
+        mixed = np.add(response, self._weighted_window, out=self._mixed)
+        row, col = np.unravel_index(int(mixed.argmax()), mixed.shape)
         disp = (np.array([col, row], dtype=np.float64) - (self.upscale_sz - 1) / 2)
         disp *= self.net.total_stride / p.response_up * self.x_sz * self.factors[best] / p.instance_size  # type: ignore[union-attr]
         self.center = self.center + disp
