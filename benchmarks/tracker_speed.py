@@ -179,7 +179,8 @@ def main() -> int:
     parser.add_argument("--system-allocator", action="store_true",
                         help="keep the C library's allocator defaults (freed memory handed back to the system: "
                              "per-frame page faults, and figures that depend on which tracker ran first)")
-    parser.add_argument("--verbose", action="store_true", help="also list each tracker's per-frame convolutions and FFTs")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also list each tracker's per-frame convolutions and FFTs")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
