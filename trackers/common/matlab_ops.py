@@ -18,6 +18,11 @@ SiamFC PyTorch convention does not share, and a faithful port has to follow them
 - ``imresize(patch, ratio)`` is MATLAB's bicubic (a = -0.5) with antialiasing when shrinking; when rounding makes its
   output one pixel off, the camera-ready code fell back to ``mexResize`` (OpenCV: INTER_AREA to shrink, INTER_LINEAR
   to enlarge).
+
+Speed: with numba installed, the two resampling passes run compiled (:func:`_resize_into`: each output row
+accumulated in place, windows read where they lie in the frame, no float64 copy of the input), with the same
+additions in the same order as scipy's sparse products, which are used without numba; the results are the same to
+the bit (tests/test_matlab_ops.py compares both).
 """
 
 from __future__ import annotations
@@ -91,14 +96,95 @@ def _swap_axes01(a: NDArray[np.floating]) -> NDArray[np.floating]:
     return np.ascontiguousarray(a.transpose(1, 0, 2))
 
 
+def _tap_rows(x: NDArray[np.floating], x_row: int, x_col: int, indptr: NDArray[np.int32], indices: NDArray[np.int32],
+              data: NDArray[np.float64], out: NDArray[np.float64]) -> None:
+    """``out[i] = 0.0 + sum data[p] * x[x_row + indices[p], x_col:x_col + n]`` over row i's taps in CSR order,
+    in float64 (float32 input widens exactly): scipy's ``csr_matvecs`` arithmetic, one addition at a time."""
+    n = out.shape[1]
+    for i in range(out.shape[0]):
+        o = out[i]
+        for j in range(n):
+            o[j] = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            a = data[p]
+            xr = x[x_row + indices[p], x_col:x_col + n]  # a unit-step slice: the loop below vectorises
+            for j in range(n):
+                o[j] += a * xr[j]
+
+
+def _tap_rows_f32(t: NDArray[np.float64], c: int, indptr: NDArray[np.int32], indices: NDArray[np.int32],
+                  data: NDArray[np.float64], out: NDArray[np.float32]) -> None:
+    """The column pass on transposed rows ``t`` (W*C x H, float64): row ``jo*c + ch`` of ``out`` (float32) is
+    ``0.0 + sum data[p] * t[indices[p]*c + ch]`` over row jo's taps in CSR order, rounded to float32 once."""
+    n = out.shape[1]
+    acc = np.empty(n)
+    for r in range(out.shape[0]):
+        jo = r // c
+        ch = r - jo * c
+        for j in range(n):
+            acc[j] = 0.0
+        for p in range(indptr[jo], indptr[jo + 1]):
+            a = data[p]
+            tr = t[indices[p] * c + ch]
+            for j in range(n):
+                acc[j] += a * tr[j]
+        o = out[r]
+        for j in range(n):
+            o[j] = np.float32(acc[j])
+
+
+_KERNELS: list[Any] = []  # [(rows pass, column pass)] once compiled, [None] where numba is missing
+
+
+def _compiled() -> tuple[Any, Any] | None:
+    """The two passes compiled by numba (cached on disk), or None without numba: scipy's sparse products then."""
+    if not _KERNELS:
+        try:
+            import numba
+
+            jit = numba.njit(cache=True, nogil=True, boundscheck=False)
+            _KERNELS.append((jit(_tap_rows), jit(_tap_rows_f32)))
+        except ImportError:
+            _KERNELS.append(None)
+    return _KERNELS[0]
+
+
+def _resize_into(src: NDArray[np.floating], y0: int, x0: int, h: int, w: int, scale: float,
+                 dst: NDArray[np.float32]) -> None:
+    """``dst[:] = imresize(src[y0:y0 + h, x0:x0 + w], scale)``: ``src`` a C-contiguous float32/float64 H x W or
+    H x W x C array, ``dst`` a C-contiguous float32 (oh, ow) or (oh, ow, C) one. The same products, to the bit, as
+    :func:`imresize`'s sparse ones (taps summed left to right from 0.0, no fused multiply-add), without their
+    float64 copy of the window: each output row is accumulated in place, the passes joined by OpenCV transposes."""
+    kernels = _compiled()
+    oh, ow = dst.shape[:2]
+    c = 1 if src.ndim == 2 else src.shape[2]
+    rows = _sparse_matrix(h, oh, float(scale))
+    cols = _sparse_matrix(w, ow, float(scale))
+    if kernels is None:
+        dst[...] = imresize(src[y0:y0 + h, x0:x0 + w], scale)
+        return
+    tap_rows, tap_rows_f32 = kernels
+    tmp = np.empty((oh, w * c))
+    tap_rows(src.reshape(src.shape[0], -1), y0, x0 * c, rows.indptr, rows.indices, rows.data, tmp)  # rows first
+    out_t = np.empty((ow * c, oh), dtype=np.float32)
+    tap_rows_f32(cv2.transpose(tmp), c, cols.indptr, cols.indices, cols.data, out_t)  # then columns, transposed
+    cv2.transpose(out_t, dst=dst.reshape(oh, ow * c))
+
+
 def imresize(image: NDArray[np.floating], scale: float) -> NDArray[np.float32]:
     """MATLAB ``imresize(image, scale)`` (bicubic, antialiased): output side ``ceil(scale * side)``, float32.
 
     ``image``: H x W, or H x W x C (each channel resampled alike: a stack of maps resizes in one call). Computed in
-    float64, rows first then columns as MATLAB orders equal scales, each pass one sparse product over all channels.
+    float64, rows first then columns as MATLAB orders equal scales, each pass one sparse product over all channels
+    (with numba, :func:`_resize_into`'s compiled passes: the same sums).
     """
     h, w = image.shape[:2]
     oh, ow = math.ceil(scale * h), math.ceil(scale * w)
+    if _compiled() is not None:
+        src = image if image.dtype in (np.float32, np.float64) else np.asarray(image, dtype=np.float64)
+        out = np.empty((oh, ow, *image.shape[2:]), dtype=np.float32)
+        _resize_into(np.ascontiguousarray(src), 0, 0, h, w, scale, out)
+        return out
     rows = _sparse_matrix(h, oh, float(scale))
     cols = _sparse_matrix(w, ow, float(scale))
     img = np.asarray(image, dtype=np.float64)
@@ -139,28 +225,49 @@ def _window(image: NDArray[np.floating], y0: int, x0: int, side: int,
     return patch
 
 
-def _resized_window(image: NDArray[np.floating], pos: tuple[float, float], model_side: int, original_side: int,
-                    avg: NDArray[np.float64]) -> NDArray[np.float32]:
-    """:func:`subwindow`, possibly a view of ``image`` (when no resize is needed and the window lies inside)."""
-    c = (original_side + 1) / 2
-    ymin = int(matlab_round(pos[0] - c))
-    xmin = int(matlab_round(pos[1] - c))
-    # 1-based [ymin, ymin + side - 1] -> 0-based [ymin - 1, ymin - 1 + side)
-    patch = _window(image, ymin - 1, xmin - 1, original_side, avg)
-    if model_side == original_side:
-        return patch
-    out = imresize(patch, model_side / original_side)
-    if out.shape[0] != model_side:  # the release's fallback when the ratio's ceil is one pixel off
-        out = mex_resize(patch, model_side)
-    return out
+# A float32 H x W x C image as (array, row, col, height, width): array[row:row + height, col:col + width], with
+# ``array`` C-contiguous, so the compiled passes read a window of it in place (a view's rows are not contiguous).
+_Placed = tuple[NDArray[np.float32], int, int, int, int]
+
+
+def _placed(image: NDArray[np.floating]) -> _Placed:
+    src = image if image.dtype == np.float32 else np.asarray(image, dtype=np.float32)
+    src = np.ascontiguousarray(src)
+    return src, 0, 0, src.shape[0], src.shape[1]
+
+
+def _placed_window(image: _Placed, pos: tuple[float, float], side: int, avg: NDArray[np.float64]) -> _Placed:
+    """The ``side`` square around 1-based ``pos`` (row, col) of ``image``, ``avg`` outside it (get_subwindow_tracking's
+    corner rounding), in place when it lies inside."""
+    array, row, col, h, w = image
+    c = (side + 1) / 2
+    y0 = int(matlab_round(pos[0] - c)) - 1  # 1-based [ymin, ymin + side - 1] -> 0-based [ymin - 1, ymin - 1 + side)
+    x0 = int(matlab_round(pos[1] - c)) - 1
+    if y0 >= 0 and x0 >= 0 and y0 + side <= h and x0 + side <= w:
+        return array, row + y0, col + x0, side, side
+    patch = _window(array[row:row + h, col:col + w], y0, x0, side, avg)
+    return np.ascontiguousarray(patch), 0, 0, side, side
+
+
+def _resize_placed(window: _Placed, model_side: int, dst: NDArray[np.float32]) -> None:
+    """``dst`` (model_side x model_side x C, C-contiguous) = the square ``window`` resized as the release does:
+    ``imresize``, or ``mexResize`` when the ratio's ceil is one pixel off, or a copy when the sides are equal."""
+    array, row, col, side, _ = window
+    if model_side == side:
+        dst[...] = array[row:row + side, col:col + side]
+    elif math.ceil(model_side / side * side) != model_side:  # the release's fallback (imresize's side is off)
+        dst[...] = mex_resize(array[row:row + side, col:col + side], model_side)
+    else:
+        _resize_into(array, row, col, side, side, model_side / side, dst)
 
 
 def subwindow(image: NDArray[np.float32], pos: tuple[float, float], model_side: int, original_side: int,
               avg: NDArray[np.float64]) -> NDArray[np.float32]:
     """``get_subwindow_tracking``: the ``original_side`` square around 1-based ``pos`` (row, col), padded with
     ``avg`` outside the image, resized to ``model_side``: a new float32 array."""
-    out = _resized_window(image, pos, model_side, original_side, avg)
-    return out.copy() if np.may_share_memory(out, image) else out
+    out = np.empty((model_side, model_side, image.shape[2]), dtype=np.float32)
+    _resize_placed(_placed_window(_placed(image), pos, original_side, avg), model_side, out)
+    return out
 
 
 def scale_pyramid(image: NDArray[np.float32], pos: tuple[float, float], sides: NDArray[np.float64], out_side: int,
@@ -170,13 +277,20 @@ def scale_pyramid(image: NDArray[np.float32], pos: tuple[float, float], sides: N
     rounded = np.asarray(matlab_round(np.asarray(sides, dtype=np.float64)), dtype=np.float64).reshape(-1)
     max_side, min_side = int(rounded[-1]), int(rounded[0])
     search_side = int(matlab_round(out_side * max_side / min_side))
-    region = _resized_window(image, pos, search_side, max_side, avg)  # read only: a view will do
+    channels = image.shape[2]
+    window = _placed_window(_placed(image), pos, max_side, avg)
+    if search_side == max_side:
+        region = window  # read only: the window in place will do
+    else:
+        resized = np.empty((search_side, search_side, channels), dtype=np.float32)
+        _resize_placed(window, search_side, resized)
+        region = (resized, 0, 0, search_side, search_side)
     centre = ((1 + search_side) / 2, (1 + search_side) / 2)
     chosen = range(len(rounded)) if only is None else [only]
-    out = np.empty((len(chosen), out_side, out_side, image.shape[2]), dtype=np.float32)
+    out = np.empty((len(chosen), out_side, out_side, channels), dtype=np.float32)
     for i, s in enumerate(chosen):
         target_side = int(matlab_round(out_side * rounded[s] / min_side))
-        out[i] = _resized_window(region, centre, out_side, target_side, avg)
+        _resize_placed(_placed_window(region, centre, target_side, avg), out_side, out[i])
     return out
 
 
