@@ -1,6 +1,7 @@
 """trackers.common.matlab_ops: the numba-compiled resampling passes give scipy's sparse products to the bit (crops,
-pyramids and response maps of the SiamFC / CFNet MATLAB ports must not move), on random images, views, padded
-windows, zeros of both signs and the trackers' own sizes."""
+pyramids and response maps of the SiamFC / CFNet MATLAB ports must not move), on random images, views, uint8 frames,
+padded windows, zeros of both signs and the trackers' own sizes; a one-scale pyramid equals that scale of the whole
+pyramid; transposed map upsampling equals the transposed imresize."""
 
 from __future__ import annotations
 
@@ -66,14 +67,29 @@ def test_pyramid_and_subwindow_compiled_equal_sparse(sparse: Callable[..., Any])
     for _ in range(40):
         height, width = (int(v) for v in rng.integers(20, 300, 2))
         frame = (rng.random((height, width, 3)) * 255).astype(np.float32)
+        if rng.random() < 0.5:  # a uint8 frame is read as float32 where the crops need it
+            frame = rng.integers(0, 256, (height, width, 3)).astype(np.uint8)
         avg = frame.reshape(-1, 3).mean(axis=0, dtype=np.float64)
         pos = (float(rng.uniform(-20, height + 20)), float(rng.uniform(-20, width + 20)))  # windows inside and out
         sides = float(rng.uniform(10, 250)) * float(rng.choice([1.0355, 1.0575, 1.025])) ** np.arange(-1, 2)
         out_side = int(rng.choice([255, 127, 17]))
-        only = None if rng.random() < 0.6 else 1
         side, model = int(rng.integers(5, 260)), int(rng.choice([127, 255, 31]))
-        pyramid = (frame, pos, sides, out_side, avg)
-        assert _same(matlab_ops.scale_pyramid(*pyramid, only=only),
-                     sparse(matlab_ops.scale_pyramid, *pyramid, only=only)), (height, width, pos, sides, only)
+        pyramid = (frame.astype(np.float32), pos, sides, out_side, avg)
+        expected = sparse(matlab_ops.scale_pyramid, *pyramid)
+        assert _same(matlab_ops.scale_pyramid(frame, *pyramid[1:]), expected), (height, width, pos, sides)
+        for only in range(3):  # one scale: the first stage computes only the rows and columns under its window
+            assert _same(matlab_ops.scale_pyramid(frame, *pyramid[1:], only=only), expected[only:only + 1]), only
         window = (frame, pos, model, side, avg)
         assert _same(matlab_ops.subwindow(*window), sparse(matlab_ops.subwindow, *window)), (height, width, pos)
+
+
+def test_maps_upsampled_transposed(sparse: Callable[..., Any]) -> None:
+    rng = np.random.default_rng(3)
+    for shape, scale in [((3, 33, 33), 8.0), ((3, 17, 17), 16.0), ((2, 9, 14), 2.5), ((5, 25, 25), 8.0)]:
+        maps = rng.standard_normal(shape).astype(np.float32)
+        up_t = matlab_ops.imresize_maps_t(maps, scale)
+        assert up_t.flags.c_contiguous and up_t.dtype == np.float32
+        expected = np.stack([sparse(matlab_ops.imresize, m, scale).T for m in maps])
+        assert _same(up_t, np.ascontiguousarray(expected)), shape
+        assert _same(up_t, sparse(matlab_ops.imresize_maps_t, maps, scale))
+        assert _same(up_t, matlab_ops.imresize_maps_t(maps.astype(np.float64), scale))  # float32 widens exactly

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+import cv2
 import numpy as np
 import torch
 from numpy.typing import NDArray
@@ -56,7 +57,7 @@ from evalkit.harness import pick_device
 from evalkit.tracker import Prediction, Tracker
 from trackers.common.crops import context_size, scale_factors
 from trackers.common.inference import prepare_for_tracking
-from trackers.common.matlab_ops import as_grey, imresize, is_grey, scale_pyramid
+from trackers.common.matlab_ops import as_grey, imresize_maps_t, is_grey, scale_pyramid
 from trackers.common.windows import cosine_window
 from trackers.weights import WeightsError, resolve_weights, sha256_of
 
@@ -270,6 +271,8 @@ class CFNetTracker(Tracker):
         up = score_size * p.response_up
         hann = cosine_window(up)
         self.hann = hann / hann.sum()
+        # the window's term of the mix, transposed as the upsampled maps are (the same values every frame)
+        self._window_term_t = np.ascontiguousarray((p.window_influence * self.hann).T)
 
     def _pick_network(self, frame: NDArray[np.uint8]) -> tuple[torch.nn.Module, bool]:
         """(network, convert frames to grey) for a sequence starting with ``frame`` (tracker.m's net_gray rule)."""
@@ -277,8 +280,9 @@ class CFNetTracker(Tracker):
             return self.nets["grey"], not is_grey(frame)
         return self.nets["colour"], False
 
-    def _image(self, frame: NDArray[np.uint8]) -> NDArray[np.float32]:
-        return as_grey(frame) if self.to_grey else np.asarray(frame, dtype=np.float32)
+    def _image(self, frame: NDArray[np.uint8]) -> NDArray[np.generic]:
+        # the crops read a uint8 frame as float32 (exactly) where they need it: no float copy of the whole frame
+        return as_grey(frame) if self.to_grey else frame
 
     def _tensor(self, patches: NDArray[np.float32]) -> torch.Tensor:
         # N x H x W x C memory is already channels_last: the permuted view needs no copy
@@ -297,7 +301,7 @@ class CFNetTracker(Tracker):
             raise WeightsError(f"{self.name}: load() was not called")
         self.net, self.to_grey = self._pick_network(frame)
         image = self._image(frame)
-        self.avg = image.reshape(-1, image.shape[2]).mean(axis=0, dtype=np.float64)
+        self.avg = np.asarray(image, dtype=np.float32).reshape(-1, image.shape[2]).mean(axis=0, dtype=np.float64)
         x, y, w, h = (float(v) for v in np.asarray(box, dtype=np.float64).reshape(4))
         w, h = max(w, 1.0), max(h, 1.0)
         self.pos = (y + 1 + h / 2, x + 1 + w / 2)  # 1-based (row, col), get_axis_aligned_BB
@@ -316,25 +320,34 @@ class CFNetTracker(Tracker):
         p = self.params
         image = self._image(frame)
         crops = scale_pyramid(image, self.pos, self.s_x * self.scales, 255, self.avg)
-        maps = self.net.tracking_response(self.template, self._tensor(crops))[:, 0].double().cpu().numpy()
+        # float32 maps: imresize widens them to float64 exactly
+        maps = self.net.tracking_response(self.template, self._tensor(crops))[:, 0].cpu().numpy()
         centre = len(self.scales) // 2
-        ups = imresize(maps.transpose(1, 2, 0), p.response_up)  # every scale at once: its channels resize alike
+        ups_t = imresize_maps_t(maps, p.response_up)  # each map upsampled, transposed: MATLAB's column order
+        peaks = ups_t.reshape(len(ups_t), -1).max(axis=1)
         best, best_peak = centre, -np.inf
         for s in range(len(maps)):
             # the penalty is positive, so the penalised map's maximum is the penalised maximum, to the last bit
-            peak = float(ups[..., s].max()) * (1.0 if s == centre else p.scale_penalty)
+            peak = float(peaks[s]) * (1.0 if s == centre else p.scale_penalty)
             if peak > best_peak:
                 best, best_peak = s, peak
         if best_peak == -np.inf:  # every map NaN: stay, as avoid_empty_position does
-            best_map = np.zeros_like(self.hann)
+            best_t = np.zeros(self._window_term_t.shape, dtype=np.float32)
         else:
-            best_map = ups[..., best].astype(np.float64)
-        resp = best_map - best_map.min()
-        total = resp.sum()
-        resp = resp / total if total > 0 else np.full_like(resp, 1.0 / resp.size)
-        resp = (1 - p.window_influence) * resp + p.window_influence * self.hann
-        c, r = np.unravel_index(int(np.argmax(resp.T)), resp.T.shape)  # MATLAB find(): first in column-major order
-        half = (resp.shape[0] + 1) / 2
+            best_t = ups_t[best]
+        # (map - min) / sum, mixed with the window: element-wise in the transposed layout, except the sum, which is
+        # numpy's over the map in row order (its pairwise order decides the last bit)
+        low = float(best_t.min())
+        total = np.subtract(cv2.transpose(best_t), low, dtype=np.float64).sum()
+        resp_t = np.subtract(best_t, low, dtype=np.float64)
+        if total > 0:
+            resp_t /= total
+        else:
+            resp_t[...] = 1.0 / resp_t.size
+        resp_t *= 1 - p.window_influence
+        resp_t += self._window_term_t
+        c, r = np.unravel_index(int(np.argmax(resp_t)), resp_t.shape)  # MATLAB find(): first in column-major order
+        half = (resp_t.shape[1] + 1) / 2
         stride = 4
         disp = (np.array([r + 1, c + 1]) - half) * stride / p.response_up * self.s_x / 255
         scale = float(self.scales[best])

@@ -149,26 +149,31 @@ def _compiled() -> tuple[Any, Any] | None:
     return _KERNELS[0]
 
 
-def _resize_into(src: NDArray[np.floating], y0: int, x0: int, h: int, w: int, scale: float,
-                 dst: NDArray[np.float32]) -> None:
-    """``dst[:] = imresize(src[y0:y0 + h, x0:x0 + w], scale)``: ``src`` a C-contiguous float32/float64 H x W or
-    H x W x C array, ``dst`` a C-contiguous float32 (oh, ow) or (oh, ow, C) one. The same products, to the bit, as
-    :func:`imresize`'s sparse ones (taps summed left to right from 0.0, no fused multiply-add), without their
-    float64 copy of the window: each output row is accumulated in place, the passes joined by OpenCV transposes."""
+def _resize_into(src: NDArray[Any], y0: int, x0: int, h: int, w: int, scale: float, dst: NDArray[np.float32],
+                 out_y0: int = 0, out_x0: int = 0, transposed: bool = False) -> None:
+    """``dst[:] = imresize(src[y0:y0 + h, x0:x0 + w], scale)[out_y0:, out_x0:]`` cut to ``dst``'s size (its transpose
+    when ``transposed``, for a 2-D ``src``): ``src`` a C-contiguous H x W or H x W x C array (float32, float64 or
+    uint8, widened exactly), ``dst`` C-contiguous float32. The same products, to the bit, as :func:`imresize`'s
+    sparse ones (taps summed left to right from 0.0, no fused multiply-add; an output row or column left out is
+    simply not computed), without their float64 copy of the window: each output row is accumulated in place, the
+    passes joined by OpenCV transposes."""
     kernels = _compiled()
-    oh, ow = dst.shape[:2]
+    oh, ow = dst.shape[1::-1] if transposed else dst.shape[:2]
     c = 1 if src.ndim == 2 else src.shape[2]
-    rows = _sparse_matrix(h, oh, float(scale))
-    cols = _sparse_matrix(w, ow, float(scale))
+    rows = _sparse_matrix(h, math.ceil(scale * h), float(scale))
+    cols = _sparse_matrix(w, math.ceil(scale * w), float(scale))
     if kernels is None:
-        dst[...] = imresize(src[y0:y0 + h, x0:x0 + w], scale)
+        out = imresize(src[y0:y0 + h, x0:x0 + w], scale)[out_y0:out_y0 + oh, out_x0:out_x0 + ow]
+        dst[...] = out.T if transposed else out
         return
     tap_rows, tap_rows_f32 = kernels
     tmp = np.empty((oh, w * c))
-    tap_rows(src.reshape(src.shape[0], -1), y0, x0 * c, rows.indptr, rows.indices, rows.data, tmp)  # rows first
-    out_t = np.empty((ow * c, oh), dtype=np.float32)
-    tap_rows_f32(cv2.transpose(tmp), c, cols.indptr, cols.indices, cols.data, out_t)  # then columns, transposed
-    cv2.transpose(out_t, dst=dst.reshape(oh, ow * c))
+    tap_rows(src.reshape(src.shape[0], -1), y0, x0 * c, rows.indptr[out_y0:out_y0 + oh + 1], rows.indices,
+             rows.data, tmp)  # rows first
+    out_t = dst if transposed else np.empty((ow * c, oh), dtype=np.float32)
+    tap_rows_f32(cv2.transpose(tmp), c, cols.indptr[out_x0:out_x0 + ow + 1], cols.indices, cols.data, out_t)
+    if not transposed:
+        cv2.transpose(out_t, dst=dst.reshape(oh, ow * c))
 
 
 def imresize(image: NDArray[np.floating], scale: float) -> NDArray[np.float32]:
@@ -181,7 +186,7 @@ def imresize(image: NDArray[np.floating], scale: float) -> NDArray[np.float32]:
     h, w = image.shape[:2]
     oh, ow = math.ceil(scale * h), math.ceil(scale * w)
     if _compiled() is not None:
-        src = image if image.dtype in (np.float32, np.float64) else np.asarray(image, dtype=np.float64)
+        src = image if image.dtype in (np.float32, np.float64, np.uint8) else np.asarray(image, dtype=np.float64)
         out = np.empty((oh, ow, *image.shape[2:]), dtype=np.float32)
         _resize_into(np.ascontiguousarray(src), 0, 0, h, w, scale, out)
         return out
@@ -193,6 +198,19 @@ def imresize(image: NDArray[np.floating], scale: float) -> NDArray[np.float32]:
     out = cols @ _swap_axes01(tmp).reshape(w, oh * c)  # then columns: (ow, oh x c)
     out = _swap_axes01(out.astype(np.float32).reshape(ow, oh, c))  # cast first: a transpose moves no rounding
     return out.reshape(oh, ow) if img.ndim == 2 else out
+
+
+def imresize_maps_t(maps: NDArray[np.floating], scale: float) -> NDArray[np.float32]:
+    """``out[i] = imresize(maps[i], scale).T`` of N x H x W maps, as one C-contiguous N x W' x H' float32 array: each
+    map's upsampling transposed, which saves its last transpose (a maximum, or MATLAB's column-major ``find``, reads
+    the transposed map as well)."""
+    n, h, w = maps.shape
+    out = np.empty((n, math.ceil(scale * w), math.ceil(scale * h)), dtype=np.float32)
+    src = maps if maps.dtype in (np.float32, np.float64) else np.asarray(maps, dtype=np.float64)
+    src = np.ascontiguousarray(src)
+    for i in range(n):
+        _resize_into(src[i], 0, 0, h, w, scale, out[i], transposed=True)
+    return out
 
 
 def mex_resize(image: NDArray[np.floating], side: int) -> NDArray[np.float32]:
@@ -225,72 +243,94 @@ def _window(image: NDArray[np.floating], y0: int, x0: int, side: int,
     return patch
 
 
-# A float32 H x W x C image as (array, row, col, height, width): array[row:row + height, col:col + width], with
-# ``array`` C-contiguous, so the compiled passes read a window of it in place (a view's rows are not contiguous).
-_Placed = tuple[NDArray[np.float32], int, int, int, int]
+# An H x W x C image as (array, row, col, height, width): array[row:row + height, col:col + width], with ``array``
+# C-contiguous float32 or uint8 (read as float32: exactly), so the compiled passes read a window of it in place (a
+# view's rows are not contiguous).
+_Placed = tuple[NDArray[Any], int, int, int, int]
 
 
-def _placed(image: NDArray[np.floating]) -> _Placed:
-    src = image if image.dtype == np.float32 else np.asarray(image, dtype=np.float32)
+def _placed(image: NDArray[Any]) -> _Placed:
+    src = image if image.dtype in (np.float32, np.uint8) else np.asarray(image, dtype=np.float32)
     src = np.ascontiguousarray(src)
     return src, 0, 0, src.shape[0], src.shape[1]
 
 
+def _corner(centre: float, side: int) -> int:
+    """0-based first row (column) of get_subwindow_tracking's ``side`` square around 1-based ``centre``."""
+    return int(matlab_round(centre - (side + 1) / 2)) - 1  # 1-based [min, min + side - 1] -> 0-based [min - 1, ...)
+
+
 def _placed_window(image: _Placed, pos: tuple[float, float], side: int, avg: NDArray[np.float64]) -> _Placed:
-    """The ``side`` square around 1-based ``pos`` (row, col) of ``image``, ``avg`` outside it (get_subwindow_tracking's
-    corner rounding), in place when it lies inside."""
+    """The ``side`` square around 1-based ``pos`` (row, col) of ``image``, ``avg`` outside it, in place when it lies
+    inside."""
     array, row, col, h, w = image
-    c = (side + 1) / 2
-    y0 = int(matlab_round(pos[0] - c)) - 1  # 1-based [ymin, ymin + side - 1] -> 0-based [ymin - 1, ymin - 1 + side)
-    x0 = int(matlab_round(pos[1] - c)) - 1
+    y0, x0 = _corner(pos[0], side), _corner(pos[1], side)
     if y0 >= 0 and x0 >= 0 and y0 + side <= h and x0 + side <= w:
         return array, row + y0, col + x0, side, side
     patch = _window(array[row:row + h, col:col + w], y0, x0, side, avg)
     return np.ascontiguousarray(patch), 0, 0, side, side
 
 
+def _by_imresize(model_side: int, side: int) -> bool:
+    """Whether the release resizes ``side`` to ``model_side`` with imresize (not when equal, nor when the ratio's
+    ceil is one pixel off: mexResize then)."""
+    return model_side != side and math.ceil(model_side / side * side) == model_side
+
+
 def _resize_placed(window: _Placed, model_side: int, dst: NDArray[np.float32]) -> None:
     """``dst`` (model_side x model_side x C, C-contiguous) = the square ``window`` resized as the release does:
     ``imresize``, or ``mexResize`` when the ratio's ceil is one pixel off, or a copy when the sides are equal."""
     array, row, col, side, _ = window
-    if model_side == side:
-        dst[...] = array[row:row + side, col:col + side]
-    elif math.ceil(model_side / side * side) != model_side:  # the release's fallback (imresize's side is off)
-        dst[...] = mex_resize(array[row:row + side, col:col + side], model_side)
-    else:
+    if _by_imresize(model_side, side):
         _resize_into(array, row, col, side, side, model_side / side, dst)
+    elif model_side == side:
+        dst[...] = array[row:row + side, col:col + side]
+    else:  # the release's fallback (imresize's side is off)
+        dst[...] = mex_resize(array[row:row + side, col:col + side], model_side)
 
 
-def subwindow(image: NDArray[np.float32], pos: tuple[float, float], model_side: int, original_side: int,
+def subwindow(image: NDArray[Any], pos: tuple[float, float], model_side: int, original_side: int,
               avg: NDArray[np.float64]) -> NDArray[np.float32]:
     """``get_subwindow_tracking``: the ``original_side`` square around 1-based ``pos`` (row, col), padded with
-    ``avg`` outside the image, resized to ``model_side``: a new float32 array."""
+    ``avg`` outside the image, resized to ``model_side``: a new float32 array. ``image``: float32, or uint8 (read as
+    float32)."""
     out = np.empty((model_side, model_side, image.shape[2]), dtype=np.float32)
     _resize_placed(_placed_window(_placed(image), pos, original_side, avg), model_side, out)
     return out
 
 
-def scale_pyramid(image: NDArray[np.float32], pos: tuple[float, float], sides: NDArray[np.float64], out_side: int,
+def scale_pyramid(image: NDArray[Any], pos: tuple[float, float], sides: NDArray[np.float64], out_side: int,
                   avg: NDArray[np.float64], only: int | None = None) -> NDArray[np.float32]:
     """``make_scale_pyramid``: (n, out_side, out_side, C) crops of ``sides`` around 1-based ``pos``, in two stages;
-    ``only``: just that scale, (1, out_side, out_side, C) (tracker.m keeps only the middle one of an exemplar's)."""
+    ``only``: just that scale, (1, out_side, out_side, C) (tracker.m keeps only the middle one of an exemplar's).
+    ``image``: float32, or uint8 (read as float32)."""
     rounded = np.asarray(matlab_round(np.asarray(sides, dtype=np.float64)), dtype=np.float64).reshape(-1)
     max_side, min_side = int(rounded[-1]), int(rounded[0])
     search_side = int(matlab_round(out_side * max_side / min_side))
     channels = image.shape[2]
+    chosen = range(len(rounded)) if only is None else [only]
+    targets = [int(matlab_round(out_side * rounded[s] / min_side)) for s in chosen]
+    centre = (1 + search_side) / 2
+    out = np.empty((len(chosen), out_side, out_side, channels), dtype=np.float32)
     window = _placed_window(_placed(image), pos, max_side, avg)
+    if _by_imresize(search_side, max_side) and only is not None:
+        # one scale: only the first stage's rows and columns under its window are computed (the same values)
+        side = targets[0]
+        corner = _corner(centre, side)
+        if corner >= 0 and corner + side <= search_side:
+            part = np.empty((side, side, channels), dtype=np.float32)
+            _resize_into(window[0], window[1], window[2], max_side, max_side, search_side / max_side, part,
+                         out_y0=corner, out_x0=corner)
+            _resize_placed((part, 0, 0, side, side), out_side, out[0])
+            return out
     if search_side == max_side:
         region = window  # read only: the window in place will do
     else:
         resized = np.empty((search_side, search_side, channels), dtype=np.float32)
         _resize_placed(window, search_side, resized)
         region = (resized, 0, 0, search_side, search_side)
-    centre = ((1 + search_side) / 2, (1 + search_side) / 2)
-    chosen = range(len(rounded)) if only is None else [only]
-    out = np.empty((len(chosen), out_side, out_side, channels), dtype=np.float32)
-    for i, s in enumerate(chosen):
-        target_side = int(matlab_round(out_side * rounded[s] / min_side))
-        _resize_placed(_placed_window(region, centre, target_side, avg), out_side, out[i])
+    for i, side in enumerate(targets):
+        _resize_placed(_placed_window(region, (centre, centre), side, avg), out_side, out[i])
     return out
 
 
