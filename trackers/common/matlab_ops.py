@@ -133,6 +133,9 @@ def _tap_rows_f32(t: NDArray[np.float64], c: int, indptr: NDArray[np.int32], ind
             o[j] = np.float32(acc[j])
 
 
+# Output rows per strip: a strip's float64 rows are still in cache when its column pass and transposes read them
+# (96 rows measured fastest on this project's 255-286 px crops: 10-15% less time per pyramid than whole images)
+_STRIP = 96
 _KERNELS: list[Any] = []  # [(rows pass, column pass)] once compiled, [None] where numba is missing
 
 
@@ -153,10 +156,10 @@ def _resize_into(src: NDArray[Any], y0: int, x0: int, h: int, w: int, scale: flo
                  out_y0: int = 0, out_x0: int = 0, transposed: bool = False) -> None:
     """``dst[:] = imresize(src[y0:y0 + h, x0:x0 + w], scale)[out_y0:, out_x0:]`` cut to ``dst``'s size (its transpose
     when ``transposed``, for a 2-D ``src``): ``src`` a C-contiguous H x W or H x W x C array (float32, float64 or
-    uint8, widened exactly), ``dst`` C-contiguous float32. The same products, to the bit, as :func:`imresize`'s
+    uint8, widened exactly), ``dst`` float32 with contiguous rows. The same products, to the bit, as :func:`imresize`'s
     sparse ones (taps summed left to right from 0.0, no fused multiply-add; an output row or column left out is
     simply not computed), without their float64 copy of the window: each output row is accumulated in place, the
-    passes joined by OpenCV transposes."""
+    passes joined by OpenCV transposes, in strips of :data:`_STRIP` output rows."""
     kernels = _compiled()
     oh, ow = dst.shape[1::-1] if transposed else dst.shape[:2]
     c = 1 if src.ndim == 2 else src.shape[2]
@@ -167,13 +170,18 @@ def _resize_into(src: NDArray[Any], y0: int, x0: int, h: int, w: int, scale: flo
         dst[...] = out.T if transposed else out
         return
     tap_rows, tap_rows_f32 = kernels
-    tmp = np.empty((oh, w * c))
-    tap_rows(src.reshape(src.shape[0], -1), y0, x0 * c, rows.indptr[out_y0:out_y0 + oh + 1], rows.indices,
-             rows.data, tmp)  # rows first
-    out_t = dst if transposed else np.empty((ow * c, oh), dtype=np.float32)
-    tap_rows_f32(cv2.transpose(tmp), c, cols.indptr[out_x0:out_x0 + ow + 1], cols.indices, cols.data, out_t)
-    if not transposed:
-        cv2.transpose(out_t, dst=dst.reshape(oh, ow * c))
+    x = src.reshape(src.shape[0], -1)
+    col_ptr = cols.indptr[out_x0:out_x0 + ow + 1]
+    flat = None if transposed else dst.reshape(oh, ow * c)  # a view (a window's rows may be strided)
+    strip = oh if transposed else _STRIP
+    for i0 in range(0, oh, strip):
+        n = min(strip, oh - i0)
+        tmp = np.empty((n, w * c))
+        tap_rows(x, y0, x0 * c, rows.indptr[out_y0 + i0:out_y0 + i0 + n + 1], rows.indices, rows.data, tmp)
+        out_t = dst if flat is None else np.empty((ow * c, n), dtype=np.float32)
+        tap_rows_f32(cv2.transpose(tmp), c, col_ptr, cols.indices, cols.data, out_t)  # then columns, transposed
+        if flat is not None:
+            cv2.transpose(out_t, dst=flat[i0:i0 + n])
 
 
 def imresize(image: NDArray[np.floating], scale: float) -> NDArray[np.float32]:
