@@ -118,7 +118,7 @@ class DCFTrackerBase(Tracker):
         p = self.params
         windows = self.size[None, :] * self.scales[:, None] * (1 + p.padding)
         feats = self.features(self._crops(frame, windows))
-        response = cf_detect(*self.model, feats)[:, 0]  # (S, n, n)
+        response = self._response(feats)  # (S, n, n)
         flat = response.reshape(len(self.scales), -1)
         peaks, idx = flat.max(dim=1)
         peaks = peaks.cpu().numpy() * self.penalties
@@ -127,8 +127,16 @@ class DCFTrackerBase(Tracker):
         shift = np.array([self.offsets[c], self.offsets[r]])
         self.center = self.center + shift * windows[best] / p.crop_size
         self.size = np.clip(windows[best] / (1 + p.padding), self.min_size, self.max_size)
-        cf_blend_(self.model, self._learn(frame), p.interp_factor)
+        self._relearn(frame)
         return Prediction(center_to_box(self.center, self.size), score=float(peaks[best]))
+
+    def _response(self, feats: torch.Tensor) -> torch.Tensor:
+        """Response maps (S, n, n) of the search features to the filter."""
+        return cf_detect(*self.model, feats)[:, 0]
+
+    def _relearn(self, frame: NDArray[np.uint8]) -> None:
+        """Learn a filter on a crop at the new box and blend it into the model."""
+        cf_blend_(self.model, self._learn(frame), self.params.interp_factor)
 
 
 class DCFNet(DCFTrackerBase):
@@ -162,7 +170,7 @@ class DCFNet(DCFTrackerBase):
 
     def load(self, device: str | None = None) -> None:
         """Build the network, load its weights (strict; BGR release conv1 flipped to RGB) and move it to ``device``."""
-        from trackers.dcfnet.network import RGB_MEAN, DCFNetFeatures, load_dcfnet_weights
+        from trackers.dcfnet.network import RGB_MEAN, BandLRN, DCFNetFeatures, load_dcfnet_weights
         from trackers.weights import load_into
 
         super().load(device)
@@ -175,12 +183,43 @@ class DCFNet(DCFTrackerBase):
             load_into(self.net, load_dcfnet_weights(path), path)
         self.net.eval().to(self.device)
         self.mean = torch.tensor(RGB_MEAN, device=self.device).reshape(1, 3, 1, 1)
+        self.fused = None
+        norm = self.net.norm
+        if self.device.type == "cpu" and isinstance(norm, BandLRN) and norm.beta == 0.75:
+            from trackers.dcfnet.fused import fused_kernels
+
+            self.fused = fused_kernels(self.params.num_scales, self.net.out_channels, self.params.crop_size)
+        self._layers = list(self.net.children())[:-1]  # the convolutions and ReLUs before the LRN
+        self._mean_np = np.asarray(RGB_MEAN, dtype=np.float32)
+        self._window_np = self.window.cpu().numpy()
 
     def features(self, patches: NDArray[np.uint8]) -> torch.Tensor:
         """Network features of mean-subtracted RGB patches, times the cosine window."""
+        if self.fused is not None:  # the same values (fused.py), fewer passes over memory
+            x = self.fused.centred(patches, self._mean_np)
+            for layer in self._layers:
+                x = layer(x)  # channels-last memory (the patches' own), which the convolutions prefer
+            return self.fused.band_lrn_window(self.net.norm, x, self._window_np)  # NCHW, for the FFTs
         x = torch.from_numpy(np.ascontiguousarray(patches)).to(self.device).permute(0, 3, 1, 2).float()
         feats = self.net(x.sub_(self.mean))  # channels-last memory (the patches' own), which the convolutions prefer
         return channels_first(feats.mul_(self.window))  # ... and NCHW for the FFTs that follow
+
+    def _response(self, feats: torch.Tensor) -> torch.Tensor:
+        """Response maps (S, n, n): cf_detect's, its spectrum from the fused kernel when there is one."""
+        if self.fused is None:
+            return super()._response(feats)
+        spectrum = self.fused.response_spectrum(*self.model, torch.fft.rfft2(feats))
+        return torch.fft.irfft2(spectrum, s=feats.shape[-2:])[:, 0]
+
+    def _relearn(self, frame: NDArray[np.uint8]) -> None:
+        """cf_blend_ of cf_learn's filter into the model, in one pass of the fused kernel when there is one."""
+        if self.fused is None:
+            super()._relearn(frame)
+            return
+        window = self.size * (1 + self.params.padding)
+        feats = self.features(self._crops(frame, window[None, :]))
+        lam = dcfnet_lambda(self.params.lambda0, *feats.shape[1:])
+        self.fused.learn_blend(torch.fft.rfft2(feats), self.y_spectrum, lam, self.params.interp_factor, self.model)
 
 
 @dataclass(frozen=True)
