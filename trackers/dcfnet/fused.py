@@ -188,13 +188,17 @@ def _centred(patches: Any, mean: Any, out: Any) -> None:
 
 @_jit
 def _window_product(r: Any, s: Any, x: Any, window: Any, out: Any) -> None:
-    """``out[i, j, c] = r * s * x * window[i, j]`` (left to right) of one image's (H, W, C) arrays."""
-    h_, w_, c_ = r.shape
+    """``out = r * s * x * window`` (left to right) of one image's (H, W C) rows of NHWC memory."""
+    h_, wc = r.shape
+    w_ = window.shape[1]
+    c_ = wc // w_
     for i in range(h_):
+        ri, si, xi, oi, wi = r[i], s[i], x[i], out[i], window[i]
         for j in range(w_):
-            wv = window[i, j]
+            wv = wi[j]
             for c in range(c_):
-                out[i, j, c] = r[i, j, c] * s[i, j, c] * x[i, j, c] * wv
+                k = j * c_ + c
+                oi[k] = ri[k] * si[k] * xi[k] * wv
 
 
 @_jit
@@ -332,20 +336,21 @@ class FusedKernels:
         denom = torch.nn.functional.conv2d(squares, norm.band, norm.k)
         n, c, h, w = x.shape
         out = np.empty((n, c, h * w), dtype=np.float32)
-        rows = np.empty((h, w, c), dtype=np.float32)
+        rows = np.empty((h, w * c), dtype=np.float32)
+        denoms, xs = (t.permute(0, 2, 3, 1).numpy().reshape(n, h, w * c) for t in (denom, x))  # NHWC memory
         if self.sqrt:  # MKL's roots called row by row, each row's arrays in cache
             count = np.array([w * c], dtype=np.int32)
             r, s = np.empty(w * c, dtype=np.float32), np.empty(w * c, dtype=np.float32)
-            for d, v, o in zip(denom, x, out, strict=True):
-                _lrn_rows(*(t.permute(1, 2, 0).numpy().reshape(h, w * c) for t in (d, v)), window, self.sqrt, count,
-                          r, s, rows.reshape(h, w * c))
-                cv2.transpose(rows.reshape(h * w, c), dst=o)
+            for i in range(n):
+                _lrn_rows(denoms[i], xs[i], window, self.sqrt, count, r, s, rows)
+                cv2.transpose(rows.reshape(h * w, c), dst=out[i])
             return torch.from_numpy(out).reshape(n, c, h, w)
-        for d, r, v, o in zip(denom, squares, x, out, strict=True):
-            d.rsqrt_()
-            torch.sqrt(d, out=r)  # torch's (MKL's) roots
-            _window_product(*(t.permute(1, 2, 0).numpy() for t in (d, r, v)), window, rows)
-            cv2.transpose(rows.reshape(h * w, c), dst=o)
+        roots = squares.permute(0, 2, 3, 1).numpy().reshape(n, h, w * c)
+        for i in range(n):
+            torch.from_numpy(denoms[i]).rsqrt_()
+            torch.sqrt(torch.from_numpy(denoms[i]), out=torch.from_numpy(roots[i]))  # torch's (MKL's) roots
+            _window_product(denoms[i], roots[i], xs[i], window, rows)
+            cv2.transpose(rows.reshape(h * w, c), dst=out[i])
         return torch.from_numpy(out).reshape(n, c, h, w)
 
     def centred(self, patches: NDArray[np.uint8], mean: NDArray[np.float32]) -> torch.Tensor:
