@@ -177,13 +177,15 @@ def _lrn_rows(d: Any, x: Any, window: Any, sqrt: int, count: Any, r: Any, s: Any
 
 
 @_jit
-def _centred(patches: Any, mean: Any, out: Any) -> None:
-    """``out = float32(patches) - mean`` (per colour) of uint8 (..., C) patches."""
-    src, dst = patches.reshape(-1), out.reshape(-1)
-    c_ = mean.shape[0]
-    for k in range(src.size // c_):
-        for c in range(c_):
-            dst[k * c_ + c] = np.float32(src[k * c_ + c]) - mean[c]
+def _centred(patches: Any, mean_row: Any, out: Any) -> None:
+    """``out = float32(patches) - mean`` of uint8 (..., W, C) patches, ``mean_row`` the colour repeated along a
+    row (W C)."""
+    n = mean_row.size
+    src, dst = patches.reshape(-1, n), out.reshape(-1, n)
+    for i in range(src.shape[0]):
+        s, d = src[i], dst[i]
+        for k in range(n):
+            d[k] = np.float32(s[k]) - mean_row[k]
 
 
 @_jit
@@ -356,7 +358,7 @@ class FusedKernels:
     def centred(self, patches: NDArray[np.uint8], mean: NDArray[np.float32]) -> torch.Tensor:
         """``float32(patches) - mean`` (N, C, H, W) in channels-last memory, of (N, H, W, C) uint8 patches."""
         out = np.empty(patches.shape, dtype=np.float32)
-        _centred(np.ascontiguousarray(patches), mean, out)
+        _centred(np.ascontiguousarray(patches), np.tile(mean, patches.shape[-2]), out)
         return torch.from_numpy(out).permute(0, 3, 1, 2)
 
     def response_spectrum(self, num: torch.Tensor, den: torch.Tensor, zf: torch.Tensor) -> torch.Tensor:
