@@ -55,10 +55,10 @@ from numpy.typing import NDArray
 
 from evalkit.harness import pick_device
 from evalkit.tracker import Prediction, Tracker
-from trackers.cfnet.pool import fuse_pool_relu
 from trackers.common.crops import context_size, scale_factors
 from trackers.common.inference import prepare_for_tracking
 from trackers.common.matlab_ops import as_grey, imresize_maps_t, is_grey, scale_pyramid
+from trackers.common.pool import fuse_pool_relu
 from trackers.common.windows import cosine_window
 from trackers.weights import WeightsError, resolve_weights, sha256_of
 
@@ -262,7 +262,7 @@ class CFNetTracker(Tracker):
             self.weights_sha256()
         # channels_last: the 11x11 conv1 runs about 1.4x faster on CPU (oneDNN) in this layout; BN folded into the
         # convs and exact separable max pools before the ReLUs (trackers.common.inference), each pool and its ReLU
-        # then one compiled pass (trackers.cfnet.pool): the same function, faster
+        # then one compiled pass (trackers.common.pool): the same function, faster
         self.nets = {kind: fuse_pool_relu(prepare_for_tracking(net.eval().to(self.device)))
                      for kind, net in nets.items()}
         self.net = next(iter(self.nets.values()))

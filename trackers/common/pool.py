@@ -1,14 +1,16 @@
-"""A max pool and the ReLU after it in one pass over channels-last memory, for the CFNet trackers' backbones.
+"""A max pool and the ReLU after it in one pass over channels-last memory, for the SiamFC family's and CFNet's
+backbones.
 
     net = fuse_pool_relu(prepare_for_tracking(net))    # (SeparableMaxPool2d, ReLU) pairs -> (PoolReLU, Identity)
 
-:func:`trackers.common.inference.prepare_for_tracking` leaves CFNet-conv2's first pool as a separable max pool
-(strided row maxima, then column maxima: four ``torch.maximum`` passes over a 3 x 96 x 123 x 123 map per frame,
-2.5-4.5 ms here) followed by an in-place ReLU. :class:`PoolReLU` computes the same values for a 3 x 3 / 2 pool with
-numba in one pass per output row (about 1.1 ms): the maxima of three input rows, then of three columns, then the
-ReLU. Maxima are exact, so the values are the pool's (zeros may differ in sign where a window's maximum is a tie of
-+0 and -0; torch's own choice there depends on its vector loop's tail). A NaN in the input, no numba, another pool,
-device or dtype, a tensor that is not channels-last, or gradients: the two modules it replaced.
+:func:`trackers.common.inference.prepare_for_tracking` leaves each 3 x 3 / 2 pool as a separable max pool (strided
+row maxima, then column maxima: four ``torch.maximum`` passes per map) followed by an in-place ReLU. On CFNet-conv2's
+3 x 96 x 123 x 123 map that is 2.5-4.5 ms a frame here. :class:`PoolReLU` computes the same values for a 3 x 3 / 2
+pool with numba in one pass per output row (about 1.1 ms for that map; 0.56 -> 0.34 ms for FDSiamFC-15's
+3 x 14 x 123 x 123): the maxima of three input rows, then of three columns, then the ReLU. Maxima are exact, so the
+values are the pool's (zeros may differ in sign where a window's maximum is a tie of +0 and -0; torch's own choice
+there depends on its vector loop's tail). A NaN in the input, no numba, another pool, device or dtype, a tensor that
+is not channels-last, or gradients: the two modules it replaced.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""trackers.cfnet.pool: the compiled max pool + ReLU gives the separable pool's and ReLU's values (ties, NaN) in the
+"""trackers.common.pool: the compiled max pool + ReLU gives the separable pool's and ReLU's values (ties, NaN) in the
 same channels-last layout, falls back to the two modules where it does not apply, and replaces only pool-ReLU pairs."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import torch
 from conftest import require_module
 from torch import nn
 
-from trackers.cfnet.pool import PoolReLU, fuse_pool_relu
 from trackers.common.inference import SeparableMaxPool2d
+from trackers.common.pool import PoolReLU, fuse_pool_relu
 
 
 def test_pool_relu_values_and_layout() -> None:
