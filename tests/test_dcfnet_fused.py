@@ -54,11 +54,9 @@ def test_kernels_reproduce_torch_for_dcfnet_shapes(fused: object, scales: int) -
     assert fused.fused_kernels(scales, 32, 125) is not None
 
 
-def test_lrn_window_equals_band_lrn_with_either_roots(fused: object) -> None:
-    """The LRN kernel with MKL's roots called row by row, and with torch.sqrt's per image, gives BandLRN's
-    values times the window, to the bit."""
-    import dataclasses
-
+def test_lrn_window_equals_band_lrn(fused: object) -> None:
+    """The LRN kernel (torch's roots per image, the products and window compiled) gives BandLRN's values times the
+    window, to the bit."""
     from trackers.common.windows import cosine_window
     from trackers.dcfnet.network import BandLRN
 
@@ -68,9 +66,8 @@ def test_lrn_window_equals_band_lrn_with_either_roots(fused: object) -> None:
     window = torch.as_tensor(cosine_window(125, 125), dtype=torch.float32)
     with torch.inference_mode():
         expected = BandLRN(32)(x.clone()).mul_(window)
-        for sqrt in {kernels.sqrt, 0}:
-            got = dataclasses.replace(kernels, sqrt=sqrt).band_lrn_window(BandLRN(32), x, window.numpy())
-            assert got.is_contiguous() and torch.equal(got, expected)
+        got = kernels.band_lrn_window(BandLRN(32), x, window.numpy())
+        assert got.is_contiguous() and torch.equal(got, expected)
 
 
 def test_kernels_are_refused_where_they_differ(fused: object, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,9 +16,9 @@ stay in cache). The results are the same floats, to the bit, because the kernels
   blocks of 16 with a carry ladder of four levels; past the last block of four vector registers, four interleaved
   partial sums), written out once by :func:`sum_plan` as a list of additions;
 - the division of a complex by a real ``d`` as torch's (numpy's) complex division does it for ``d + 0i``;
-- torch's ``sqrt`` is MKL's (``vssqrt_``), which differs from the correctly rounded root in about one element in
-  seven: the LRN kernel calls that same MKL function (exported by torch's library) on each image row while the row
-  is in cache, and where it cannot be found it leaves the roots to torch.sqrt, one image at a time.
+- the LRN's roots are torch's own (``rsqrt_`` and ``sqrt``, one image at a time while its arrays are in cache):
+  torch's CPU ``sqrt`` here is MKL's, which differs from the correctly rounded root in about one element in seven,
+  so a compiled root would change the output;
 
 :func:`fused_kernels` compiles the kernels once (cached on disk) and checks them, for the shapes asked for, against
 the torch ops they replace on random inputs; if any output differs in any bit (another torch version or CPU, whose
@@ -27,7 +27,6 @@ vector width or compiler changed the order), it returns None and the tracker run
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -124,56 +123,6 @@ if numba is not None:
             return builder.call(fn, args)
 
         return sig, codegen
-
-
-if numba is not None:
-
-    @intrinsic
-    def _call_by_address(typingctx: Any, fn: Any, a: Any, b: Any, c: Any) -> Any:
-        """``fn(a, b, c)``: the C function at address ``fn`` called with three pointers (addresses), no result."""
-        sig = types.void(fn, a, b, c)
-
-        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-            ptr = ir.IntType(8).as_pointer()
-            fnty = ir.FunctionType(ir.VoidType(), [ptr, ptr, ptr])
-            builder.call(builder.inttoptr(args[0], fnty.as_pointer()), [builder.inttoptr(v, ptr) for v in args[1:]])
-            return context.get_dummy_value()
-
-        return sig, codegen
-
-
-def _vml_sqrt() -> int:
-    """Address of MKL's ``vssqrt_(n, a, r)`` in torch's library (torch.sqrt's roots on CPU here), or 0."""
-    import ctypes
-    import os
-
-    try:
-        lib = ctypes.CDLL(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))
-        return int(ctypes.cast(lib.VSSQRT_, ctypes.c_void_p).value or 0)
-    except (OSError, AttributeError):
-        return 0
-
-
-@_jit
-def _lrn_rows(d: Any, x: Any, window: Any, sqrt: int, count: Any, r: Any, s: Any, out: Any) -> None:
-    """One image's LRN tail and window, a row at a time in cache: ``out = r * s * x * window`` with ``r = 1 /
-    sqrt(d)`` (IEEE roots, as torch's rsqrt) and ``s`` = MKL's roots of ``r`` (the function at ``sqrt``, as
-    torch.sqrt); ``d``, ``x``, ``out``: (H, W C) rows of NHWC memory, ``r``, ``s``: scratch of W C, ``count``:
-    int32 [W C]."""
-    h_, wc = d.shape
-    w_ = window.shape[1]
-    c_ = wc // w_
-    one = np.float32(1.0)
-    for i in range(h_):
-        di, xi, oi, wi = d[i], x[i], out[i], window[i]
-        for k in range(wc):
-            r[k] = one / np.sqrt(di[k])
-        _call_by_address(sqrt, count.ctypes.data, r.ctypes.data, s.ctypes.data)
-        for j in range(w_):
-            wv = wi[j]
-            for c in range(c_):
-                k = j * c_ + c
-                oi[k] = r[k] * s[k] * xi[k] * wv
 
 
 @_jit
@@ -324,7 +273,6 @@ class FusedKernels:
 
     detect_plans: tuple[NDArray[np.int64], NDArray[np.int64], int]  # plan, tail plan, first tail position
     learn_plans: tuple[NDArray[np.int64], NDArray[np.int64], int, int, int]  # ... and a row's fused positions
-    sqrt: int = 0  # address of MKL's vssqrt_ when torch.sqrt's roots are its (0: torch.sqrt on whole images)
 
     def band_lrn_window(self, norm: torch.nn.Module, x: torch.Tensor, window: NDArray[np.float32],
                         squares: torch.Tensor | None = None) -> torch.Tensor:
@@ -340,13 +288,6 @@ class FusedKernels:
         out = np.empty((n, c, h * w), dtype=np.float32)
         rows = np.empty((h, w * c), dtype=np.float32)
         denoms, xs = (t.permute(0, 2, 3, 1).numpy().reshape(n, h, w * c) for t in (denom, x))  # NHWC memory
-        if self.sqrt:  # MKL's roots called row by row, each row's arrays in cache
-            count = np.array([w * c], dtype=np.int32)
-            r, s = np.empty(w * c, dtype=np.float32), np.empty(w * c, dtype=np.float32)
-            for i in range(n):
-                _lrn_rows(denoms[i], xs[i], window, self.sqrt, count, r, s, rows)
-                cv2.transpose(rows.reshape(h * w, c), dst=out[i])
-            return torch.from_numpy(out).reshape(n, c, h, w)
         roots = squares.permute(0, 2, 3, 1).numpy().reshape(n, h, w * c)
         for i in range(n):
             torch.from_numpy(denoms[i]).rsqrt_()
@@ -407,10 +348,7 @@ def fused_kernels(scales: int, channels: int, size: int) -> FusedKernels | None:
         detect_plans=(sum_plan(channels), sum_plan(channels, tail=True), n_p - n_p % (_ILP * cvec)),
         learn_plans=(sum_plan(channels), sum_plan(channels, tail=True), n_p - n_p % (_ILP * fvec),
                      *_fused_tail(n_p, cvec)))
-    if not _agrees(kernels, scales, channels, size):
-        return None
-    with_vml = dataclasses.replace(kernels, sqrt=_vml_sqrt())
-    return with_vml if with_vml.sqrt and _agrees(with_vml, scales, channels, size) else kernels
+    return kernels if _agrees(kernels, scales, channels, size) else None
 
 
 def _agrees(kernels: FusedKernels, scales: int, channels: int, size: int) -> bool:
