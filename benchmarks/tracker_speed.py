@@ -104,7 +104,7 @@ def build(name: str, params: dict[str, str], device: str) -> tuple[Any, str]:
     tracker = cls.from_mapping(params)
     try:
         tracker.load(device)
-        return tracker, "released" if getattr(cls, "catalog_name", None) else "given"
+        return tracker, "given" if getattr(tracker.params, "weights", None) else "released"  # no flag: the catalog's
     except WeightsError as exc:
         if "random_init" not in getattr(cls.Params, "__dataclass_fields__", {}):
             raise
