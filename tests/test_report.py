@@ -262,3 +262,29 @@ def test_pdf_and_html_hold_the_same_blocks(tmp_path: Path) -> None:
         assert needle in text and needle in html, needle
     assert "<b>0.512</b>" in html and "<u>0.498</u>" in html
     assert oct(pdf.stat().st_mode & 0o777) != oct(0o600)
+
+
+def test_a_table_too_wide_at_the_smallest_font_wraps_its_widest_column() -> None:
+    """The provenance table of a classic tracker lists every parameter: at 4 pt it was still wider than the page, and
+    its columns were scaled as if the font had shrunk further, so the texts ran into each other (seen on the demo
+    report's page 1). Now every column keeps the width its 4 pt text needs and the widest one wraps in what is left."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph
+
+    from evalkit.report.document import TableBlock
+    from evalkit.report.pdf import FONT, MIN_TABLE_FONT, _table
+
+    params = ", ".join(f"parameter_{i}=None" for i in range(40))
+    block = TableBlock([["Tracker", "Source", "Params"]], [["csrt", "ope/csrt@2f07a188c167", params]], small=True)
+    avail = 480.0
+    table = _table(block, avail)[-1]
+    widths = table._colWidths
+    assert sum(widths) <= avail + 1e-6
+    for c, text in enumerate(["csrt", "ope/csrt@2f07a188c167"]):  # the narrow columns still hold their 4 pt text
+        assert widths[c] >= stringWidth(text, FONT, MIN_TABLE_FONT)
+    cell = table._cellvalues[1][2]
+    assert isinstance(cell, Paragraph)
+    _, height = cell.wrap(widths[2], 1000)
+    assert height > 2 * MIN_TABLE_FONT  # wrapped onto several lines inside its column
+    narrow = _table(TableBlock([["A", "B"]], [["1", "2"]], small=True), avail)[-1]
+    assert not any(isinstance(v, Paragraph) for row in narrow._cellvalues for v in row)  # what fits is untouched

@@ -135,12 +135,14 @@ def _table(block: TableBlock, avail: float) -> list[Any]:
         if r % 2 == 1:
             cmds.append(("BACKGROUND", (0, r + n_head), (-1, r + n_head), colors.HexColor("#f3f3f3")))
     widths = _column_widths(block, size)
-    if sum(widths) > avail:  # too wide: shrink the font so the table fits the page
-        factor = avail / sum(widths)
-        size = max(4.0, size * factor)
-        cmds = [(*cmd[:4], max(4.0, cmd[4] * factor)) if cmd[0] == "FONT" else cmd for cmd in cmds]
+    if sum(widths) > avail:  # too wide: shrink the font so the table fits the page, down to 4 pt
+        factor = max(avail / sum(widths), MIN_TABLE_FONT / size)
+        size *= factor
+        cmds = [(*cmd[:4], cmd[4] * factor) if cmd[0] == "FONT" else cmd for cmd in cmds]
         cell_style.fontSize, cell_style.leading = size, size * 1.2
         widths = [w * factor for w in widths]
+        if sum(widths) > avail:  # still too wide at 4 pt: the widest column wraps its text in what is left
+            _wrap_widest_column(data, widths, avail, n_head, cell_style)
     table = Table(data, colWidths=widths, repeatRows=n_head, hAlign="LEFT")
     table.setStyle(TableStyle(cmds))
     out: list[Any] = []
@@ -149,6 +151,24 @@ def _table(block: TableBlock, avail: float) -> list[Any]:
     out.append(table)
     out.extend(_p(n, "small") for n in block.notes)
     return out
+
+
+MIN_TABLE_FONT = 4.0  # pt: a table too wide for the page shrinks its font to this, then wraps its widest column
+
+
+def _wrap_widest_column(data: list[list[Any]], widths: list[float], avail: float, n_head: int,
+                        cell_style: Any) -> None:
+    """Give the widest column the page width the others leave (at least a fifth of it) and make its body cells
+    left-aligned paragraphs that wrap there; ``data`` and ``widths`` are changed in place."""
+    from reportlab.lib.enums import TA_LEFT
+    from reportlab.platypus import Paragraph
+
+    c = max(range(len(widths)), key=widths.__getitem__)
+    widths[c] = max(avail - (sum(widths) - widths[c]), avail / 5)
+    style = cell_style.clone("wrapped", alignment=TA_LEFT)
+    for row in data[n_head:]:
+        if c < len(row) and isinstance(row[c], str):
+            row[c] = Paragraph(escape(row[c]), style)
 
 
 def _column_widths(block: TableBlock, size: float) -> list[float]:
