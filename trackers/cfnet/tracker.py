@@ -340,9 +340,8 @@ class CFNetTracker(Tracker):
             best_t = ups_t[best]
         # (map - min) / sum, mixed with the window: element-wise in the transposed layout, except the sum, which is
         # numpy's over the map in row order (its pairwise order decides the last bit)
-        low = float(best_t.min())
-        total = np.subtract(cv2.transpose(best_t), low, dtype=np.float64).sum()
-        resp_t = np.subtract(best_t, low, dtype=np.float64)
+        resp_t = np.subtract(best_t, float(best_t.min()), dtype=np.float64)
+        total = cv2.transpose(resp_t).sum()  # the same values in row order: numpy's sum adds them as before
         if total > 0:
             resp_t /= total
         else:

@@ -96,10 +96,14 @@ class DCFTrackerBase(Tracker):
     def _crops(self, frame: NDArray[np.uint8], sizes: NDArray[np.float64]) -> NDArray[np.uint8]:
         return crop_pyramid(frame, self.center, sizes, self.params.crop_size, padding=self.params.pad_value)
 
-    def _learn(self, frame: NDArray[np.uint8]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _target_features(self, frame: NDArray[np.uint8]) -> tuple[torch.Tensor, float]:
+        """Features of the padded crop at the current box, and the regularisation for their shape."""
         window = self.size * (1 + self.params.padding)
         feats = self.features(self._crops(frame, window[None, :]))
-        lam = dcfnet_lambda(self.params.lambda0, *feats.shape[1:])
+        return feats, dcfnet_lambda(self.params.lambda0, *feats.shape[1:])
+
+    def _learn(self, frame: NDArray[np.uint8]) -> tuple[torch.Tensor, torch.Tensor]:
+        feats, lam = self._target_features(frame)
         return cf_learn(feats, self.y, lam, self.y_spectrum)
 
     @torch.inference_mode()
@@ -216,9 +220,7 @@ class DCFNet(DCFTrackerBase):
         if self.fused is None:
             super()._relearn(frame)
             return
-        window = self.size * (1 + self.params.padding)
-        feats = self.features(self._crops(frame, window[None, :]))
-        lam = dcfnet_lambda(self.params.lambda0, *feats.shape[1:])
+        feats, lam = self._target_features(frame)
         self.fused.learn_blend(torch.fft.rfft2(feats), self.y_spectrum, lam, self.params.interp_factor, self.model)
 
 
