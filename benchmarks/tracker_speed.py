@@ -4,6 +4,7 @@
     python benchmarks/tracker_speed.py --trackers all                  # every registered deep tracker
     python benchmarks/tracker_speed.py --trackers dcfnet,cfnet --frames 60 --json speed.json
     python benchmarks/tracker_speed.py --device cuda
+    python benchmarks/tracker_speed.py --trackers dcfnet --profile 60  # ... and where each frame's time goes
 
 Weights: each tracker loads its defaults (the authors' weights through ``EVALKIT_WEIGHTS`` / the cache); a network
 whose weights are absent runs untrained (``random_init=true``: speed does not depend on the values) and the output
@@ -162,6 +163,33 @@ def measure(tracker: Any, frames: list[np.ndarray], box: np.ndarray, n: int, war
             "bound_fps_conv": done / t_conv if t_conv > 0 else None}
 
 
+def profile(tracker: Any, frames: list[np.ndarray]) -> dict[str, Any]:
+    """Where ``tracker``'s frames go (``trackers.common.complexity.profile_updates``), for the JSON and the table."""
+    from dataclasses import asdict
+
+    from trackers.common.complexity import profile_updates
+
+    functions, total_ms = profile_updates(tracker, frames)
+    return {"frames": len(frames), "frame_ms": total_ms, "functions": [asdict(f) for f in functions]}
+
+
+def print_profile(label: str, prof: dict[str, Any], rows: int) -> None:
+    """The profile's largest functions, then the bound's layers and everything else in total."""
+    functions = prof["functions"]
+    bound = sum(f["ms_per_frame"] for f in functions if f["in_bound"])
+    other = sum(f["ms_per_frame"] for f in functions if not f["in_bound"])
+    print()
+    print(f"{label}: where a frame goes ({prof['frames']} frames under cProfile, {prof['frame_ms']:.2f} ms/frame; "
+          f"own time per function, callees excluded; 'bound' = a layer the bound replays)")
+    print(f"  {'ms/frame':>8s} {'calls':>6s}  function")
+    for f in functions[:rows]:
+        mark = "  [bound]" if f["in_bound"] else ""
+        print(f"  {f['ms_per_frame']:8.3f} {f['calls_per_frame']:6.1f}  {f['function']}{mark}")
+    print(f"  {bound:8.3f} {'':6s}  all the bound's layers")
+    print(f"  {other:8.3f} {'':6s}  everything else ({len(functions) - sum(f['in_bound'] for f in functions)} "
+          f"functions; {other / (bound + other):.0%} of the profiled time)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trackers", type=lambda s: [t for t in s.split(",") if t], default=list(ISSUE12),
@@ -181,6 +209,10 @@ def main() -> int:
                              "per-frame page faults, and figures that depend on which tracker ran first)")
     parser.add_argument("--verbose", action="store_true",
                         help="also list each tracker's per-frame convolutions and FFTs")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="after timing, run N more frames of each tracker under cProfile and print where a "
+                             "frame's time goes: each function's own ms per frame, the bound's layers marked")
+    parser.add_argument("--profile-rows", type=int, default=15, help="functions listed per profile (default 15)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -193,7 +225,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     kept = False if args.system_allocator else keep_freed_memory()
-    frames, box, source = load_frames(args.frames + args.warmup + 3)
+    frames, box, source = load_frames(max(args.frames, args.profile) + args.warmup + 3)
     kcf_before, _ = time_updates(KCF(), frames, box, args.frames, args.warmup, max_seconds=args.max_seconds)
 
     rows = []
@@ -205,6 +237,8 @@ def main() -> int:
             continue
         r = {"tracker": label, "weights": weights,
              **measure(tracker, frames, box, args.frames, args.warmup, args.device, args.max_seconds, args.chunk)}
+        if args.profile:
+            r["profile"] = profile(tracker, frames[3 + args.warmup:3 + args.warmup + args.profile])
         rows.append(r)
         print(f"  {label}: {r['fps']:.1f} FPS over {r['frames']} frames, {r['fps'] / r['bound_fps']:.2f} of its "
               f"bound", file=sys.stderr)
@@ -245,6 +279,9 @@ def main() -> int:
         if args.verbose:
             for sig in r["convs"] + r["ffts"]:
                 print(f"{'':22s}{sig}")
+    for r in rows:
+        if "profile" in r:
+            print_profile(r["tracker"], r["profile"], args.profile_rows)
     by = {r["tracker"]: r for r in rows}
     if "fdsiamfc30" in by and "siamfc" in by:
         print()

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -114,3 +115,36 @@ def test_record_and_replay_the_convolutions_of_a_step() -> None:
             assert torch.equal(ops[1].run(), net(x))  # the recorded input of the second conv is the first's output
         assert replay_ops(ops[:2], repeats=3) > 0
     assert record_ops(step, torch.no_grad()) and not record_ops(net[1], x)  # default: convolutions only
+
+
+def test_profile_updates_splits_a_frame_into_the_bounds_layers_and_the_rest() -> None:
+    """profile_updates: each function's own time per frame, the convolutions and FFTs marked as the bound's, the
+    tracker's own Python code not; calls counted per frame; the profiler itself left out."""
+    from trackers.common.complexity import profile_updates
+
+    net = torch.nn.Conv2d(3, 4, 3).eval()
+
+    def busy_python(n: int) -> int:
+        return sum(i * i for i in range(n))
+
+    class Fake:
+        def update(self, frame: np.ndarray) -> None:
+            with torch.no_grad():
+                x = torch.from_numpy(frame).permute(2, 0, 1)[None].float()
+                torch.fft.rfft2(net(x))
+                net(x)
+            busy_python(20000)
+
+    frames = [np.zeros((16, 16, 3), dtype=np.uint8)] * 4
+    rows, frame_ms = profile_updates(Fake(), frames)
+    by = {r.function: r for r in rows}
+    conv = [r for r in rows if r.function.endswith("conv2d")]
+    fft = [r for r in rows if r.function.endswith("fft_rfft2")]
+    assert len(conv) == 1 and conv[0].in_bound and conv[0].calls_per_frame == 2
+    assert len(fft) == 1 and fft[0].in_bound and fft[0].calls_per_frame == 1
+    python = [r for name, r in by.items() if name.endswith("(busy_python)")]
+    assert len(python) == 1 and not python[0].in_bound and python[0].calls_per_frame == 1
+    assert "test_complexity.py:" in python[0].function
+    assert not any("_lsprof" in r.function for r in rows)
+    assert [r.ms_per_frame for r in rows] == sorted((r.ms_per_frame for r in rows), reverse=True)
+    assert sum(r.ms_per_frame for r in rows) <= frame_ms * 1.05 + 0.05  # own times do not double-count callees

@@ -169,6 +169,64 @@ def replay_ops(calls: list[RecordedOp], repeats: int = 1, device: str = "cpu") -
         return time.perf_counter() - t0
 
 
+@dataclass
+class ProfileRow:
+    """One function's share of a tracker's ``update()``: milliseconds and calls per frame (its own time, callees
+    excluded), and whether it is a layer that the bound replays (a convolution or an FFT)."""
+
+    function: str
+    ms_per_frame: float
+    calls_per_frame: float
+    in_bound: bool
+
+
+# torch's Python-level entry points of the ops the bound replays (cProfile sees builtins by these names)
+_BOUND_BUILTINS = ("conv1d", "conv2d", "conv3d", "convolution", "conv_transpose2d", "_convolution") + tuple(
+    f"fft_{k}" for k in ("fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn",
+                         "irfftn"))
+
+
+def _profile_label(key: tuple[str, int, str]) -> str:
+    filename, line, name = key
+    if filename == "~":  # a builtin: "<built-in method torch.conv2d>", "<method 'float' of ... objects>"
+        return name.strip("<>").replace("built-in method ", "")
+    if "site-packages/" in filename:  # torch/nn/modules/conv.py
+        filename = filename.split("site-packages/", 1)[1]
+    else:
+        for root in ("/trackers/", "/evalkit/", "/benchmarks/"):  # trackers/common/pool.py
+            if root in filename:
+                filename = filename[filename.rindex(root) + 1:]
+                break
+    return f"{filename}:{line}({name})"
+
+
+def profile_updates(tracker: Any, frames: list[NDArray[np.uint8]]) -> tuple[list[ProfileRow], float]:
+    """Run ``tracker.update`` on ``frames`` (an initialised tracker) under :mod:`cProfile`: each function's own time
+    per frame, largest first, and the profiled frame's total milliseconds. cProfile adds about a microsecond to every
+    Python call it sees, so the Python rows are a little high; C functions (the layers, OpenCV, numpy) are timed as
+    they run."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    t0 = time.perf_counter()
+    profiler.enable()
+    for f in frames:
+        tracker.update(f)
+    profiler.disable()
+    total_ms = 1e3 * (time.perf_counter() - t0) / max(len(frames), 1)
+    n = max(len(frames), 1)
+    rows = []
+    for key, (_, calls, own, _, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        label = _profile_label(key)
+        if "_lsprof.Profiler" in label:  # the profiler's own disable()
+            continue
+        bound = key[0] == "~" and label.rsplit(".", 1)[-1] in _BOUND_BUILTINS
+        rows.append(ProfileRow(label, 1e3 * own / n, calls / n, bound))
+    rows.sort(key=lambda r: -r.ms_per_frame)
+    return rows, total_ms
+
+
 def network_size(net: Any) -> tuple[int, int, float, float]:
     """Parameters, floating buffer values, MiB of both as float32, and MiB of the saved (legacy format) state dict."""
     import torch
