@@ -15,6 +15,7 @@ Everything here is what the ``evalkit`` command does; see docs/api.md.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as SequenceABC
 from os import PathLike
@@ -71,10 +72,9 @@ def _result_sets(results: ResultsArg, renames: Mapping[str, str] | None, protoco
 
 
 def _renamed(rs: ResultSet, renames: Mapping[str, str] | None) -> ResultSet:
+    """``rs`` under its new name, as a shallow copy (the caller's result set keeps its name)."""
     new = (renames or {}).get(rs.tracker)
-    if new:
-        rs.tracker = new
-    return rs
+    return dataclasses.replace(rs, tracker=new) if new else rs
 
 
 def score(suite: str, results: ResultsArg, *, data_root: str | PathLike[str] | None = None,

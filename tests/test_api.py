@@ -43,3 +43,20 @@ def test_unknown_public_name_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="no attribute 'scroe'"):
         evalkit.scroe  # noqa: B018
+
+
+def test_score_renames_without_touching_the_callers_result_sets(shared_dir: Path) -> None:
+    """evalkit.score(..., renames=) names the scored copy; the ResultSet objects passed in keep their names (the
+    same objects scored again, without renames, report the old name)."""
+    import numpy as np
+
+    import evalkit
+    from evalkit.datasets.base import read_box_file
+
+    root = shared_dir / "data" / "sequences"
+    gt = read_box_file(root / "Couple" / "groundtruth_rect.txt")
+    sets = evalkit.in_memory_results({"mine": {"Couple": gt + np.array([2.0, 0.0, 0.0, 0.0])}})
+    renamed = evalkit.score("otb100", sets, data_root=root, sequences=["Couple"], renames={"mine": "Ours"})
+    assert list(renamed.to_pandas().index) == ["Ours"]
+    assert [rs.tracker for rs in sets] == ["mine"]
+    assert list(evalkit.score("otb100", sets, data_root=root, sequences=["Couple"]).to_pandas().index) == ["mine"]
