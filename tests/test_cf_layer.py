@@ -134,6 +134,27 @@ def test_tracking_shortcuts_give_the_same_bits() -> None:
     assert all(torch.equal(u, v) for u, v in zip(kept, mixed, strict=True))
 
 
+def test_cfnet_block_keeps_its_targets_spectrum() -> None:
+    """The CF block transforms its fixed target once per dtype and device (not every frame) with the same bits as
+    transforming it each call; a spectrum first asked for under inference_mode still serves training; a target that
+    needs a gradient cannot be given as a spectrum."""
+    block = CorrelationFilterBlock((33, 33), sigma=2.0, lam=10.0, margin=4)
+    x = torch.randn(2, 8, 33, 33)
+    expected = correlation_filter(x * block.window, block.target, block.lam)[..., 4:29, 4:29]
+    with torch.inference_mode():
+        assert torch.equal(block.template(x), expected)
+        assert torch.equal(block.template(x), expected)  # the kept spectrum
+    spectra = block.__dict__["_spectra"]
+    assert len(spectra) == 1 and torch.equal(next(iter(spectra.values())), label_spectrum(block.target))
+    xg = x.clone().requires_grad_(True)
+    block.template(xg).sum().backward()  # the spectrum kept under inference_mode is saved for backward
+    assert xg.grad is not None and torch.isfinite(xg.grad).all()
+    assert block.template(x.double()).dtype == torch.float64 and len(spectra) == 2
+    y = torch.tensor(gaussian_label(33, 2.0), dtype=torch.float32, requires_grad=True)
+    with pytest.raises(ValueError, match="needs a gradient"):
+        correlation_filter(x, y, 1.0, label_spectrum(y.detach()))
+
+
 def test_bad_inputs_are_named() -> None:
     x = torch.randn(1, 2, 8, 8)
     with pytest.raises(ValueError, match="target response shape"):

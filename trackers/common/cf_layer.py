@@ -111,21 +111,21 @@ class CorrelationFilterFn(torch.autograd.Function):
     """w = CF(x, y): the filter template in the spatial domain (CFNet's CF block), closed-form backward."""
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor, y: Tensor, lam: float) -> Tensor:  # noqa: D102
+    def forward(ctx: Any, x: Tensor, y: Tensor, lam: float, yf: Tensor | None = None) -> Tensor:  # noqa: D102
         size = (x.shape[-2], x.shape[-1])
-        xf, yf, kf = _spectra(x, y, lam)
+        xf, yf, kf = _spectra(x, y, lam, yf)
         wf = yf.conj() / kf * xf
         ctx.save_for_backward(xf, yf, kf, y)
         ctx.size = size
         return _ifft(wf, size)
 
     @staticmethod
-    def backward(ctx: Any, der_w: Tensor) -> tuple[Tensor | None, Tensor | None, None]:  # noqa: D102
+    def backward(ctx: Any, der_w: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:  # noqa: D102
         xf, yf, kf, y = ctx.saved_tensors
         der_xf, der_yf = _template_backward(xf, yf, kf, _fft(der_w))
         der_x = _ifft(der_xf, ctx.size) if ctx.needs_input_grad[0] else None
         der_y = _sum_y_grad(der_yf, y, ctx.size) if ctx.needs_input_grad[1] else None
-        return der_x, der_y, None
+        return der_x, der_y, None, None
 
 
 class DCFResponseFn(torch.autograd.Function):
@@ -170,12 +170,17 @@ def _float_inputs(*ts: Tensor) -> tuple[Tensor, ...]:
     return tuple(t.float() if t.dtype in (torch.float16, torch.bfloat16) else t for t in ts)
 
 
-def correlation_filter(x: Tensor, y: Tensor, lam: float) -> Tensor:
-    """CF template of features ``x`` (B, C, H, W) for target ``y`` ((H, W) or (B, H, W)), closed-form backward."""
+def correlation_filter(x: Tensor, y: Tensor, lam: float, y_spectrum: Tensor | None = None) -> Tensor:
+    """CF template of features ``x`` (B, C, H, W) for target ``y`` ((H, W) or (B, H, W)), closed-form backward.
+
+    ``y_spectrum``: :func:`label_spectrum` of ``y`` in the features' (float) dtype, when the caller keeps it (a fixed
+    target: CFNet's block); only for a target that needs no gradient."""
     _check(x, y, lam)
+    if y_spectrum is not None and y.requires_grad and torch.is_grad_enabled():
+        raise ValueError("a target that needs a gradient must be transformed here: pass no y_spectrum")
     with torch.autocast(x.device.type, enabled=False):
         x, y = _float_inputs(x, y)
-        return CorrelationFilterFn.apply(x, y, float(lam))
+        return CorrelationFilterFn.apply(x, y, float(lam), y_spectrum)
 
 
 def dcf_response(x: Tensor, z: Tensor, y: Tensor, lam: float) -> Tensor:
@@ -314,9 +319,21 @@ class CorrelationFilterBlock(nn.Module):
         """Cropped CF template (B, C, H - 2m, W - 2m) of exemplar features ``x`` (B, C, H, W)."""
         if tuple(x.shape[-2:]) != self.size:
             raise ValueError(f"exemplar features are {tuple(x.shape[-2:])}, this block was built for {self.size}")
-        w = correlation_filter(x * self.window, self.target, self.lam)
+        w = correlation_filter(x * self.window, self.target, self.lam, self._target_spectrum(x))
         m = self.margin
         return w[..., m:w.shape[-2] - m, m:w.shape[-1] - m]
+
+    def _target_spectrum(self, x: Tensor) -> Tensor:
+        """The fixed target's spectrum in the dtype the filter is solved in (float32 under autocast), computed once
+        per dtype and device instead of every call (a tracker solves the filter every frame)."""
+        dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+        key = (dtype, self.target.device)
+        cache = self.__dict__.setdefault("_spectra", {})
+        if key not in cache:
+            # a normal tensor even when first asked for under inference_mode: training saves it for backward
+            with torch.inference_mode(False), torch.no_grad(), torch.autocast(x.device.type, enabled=False):
+                cache[key] = label_spectrum(self.target.to(dtype))
+        return cache[key]
 
     def correlate(self, template: Tensor, z: Tensor) -> Tensor:
         """Raw (uncalibrated) response of search features ``z`` to ``template`` (float32, also under autocast),
