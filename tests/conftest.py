@@ -101,6 +101,19 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 # -- builders and readers shared by several test modules ------------------------------------------------------------
+def sequence_frames(shared: Path, name: str, count: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """The first ``count`` frames (RGB) of a shared OTB sequence and its ground truth (0-based x, y, w, h)."""
+    import cv2
+
+    from evalkit.datasets.base import read_box_file
+
+    folder = shared / "data" / "sequences" / name
+    gt = read_box_file(folder / "groundtruth_rect.txt")
+    gt[:, :2] -= 1
+    paths = sorted((folder / "img").glob("*.jpg"))[:count]
+    return [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in paths], gt
+
+
 PAPER_INCONSISTENT = {("CFNet-conv5", "otb2013")}
 
 

@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import require_module
-
-from evalkit.datasets.base import read_box_file
+from conftest import require_module, sequence_frames
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.one_torch_thread
 
@@ -88,15 +86,10 @@ def test_kernels_are_refused_where_they_differ(fused: object, monkeypatch: pytes
 
 def test_dcfnet_tracks_identically_with_and_without_the_kernels(fused: object, shared_dir: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import cv2
-
     from trackers.dcfnet.tracker import DCFNet
 
     monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))
-    folder = shared_dir / "data" / "sequences" / "Couple"
-    gt = read_box_file(folder / "groundtruth_rect.txt")
-    gt[:, :2] -= 1
-    frames = [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in sorted((folder / "img").glob("*.jpg"))[:15]]
+    frames, gt = sequence_frames(shared_dir, "Couple", 15)
     tracker = DCFNet()
     tracker.load("cpu")
     kernels = tracker.fused

@@ -9,9 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import require_module
-
-from evalkit.datasets.base import read_box_file
+from conftest import require_module, sequence_frames
 
 PENALTY = 0.9745  # SiamFC's scale penalty
 
@@ -97,10 +95,7 @@ def test_trackers_track_identically_with_and_without_the_shortcut(upsample: obje
     from evalkit.registry import tracker_class
 
     monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))
-    folder = shared_dir / "data" / "sequences" / "Football1"
-    gt = read_box_file(folder / "groundtruth_rect.txt")
-    gt[:, :2] -= 1
-    frames = [cv2.cvtColor(cv2.imread(str(f)), cv2.COLOR_BGR2RGB) for f in sorted((folder / "img").glob("*.jpg"))[:40]]
+    frames, gt = sequence_frames(shared_dir, "Football1", 40)
     runs = []
     for bounded in (True, False):
         tracker = tracker_class(name)()
