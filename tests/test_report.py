@@ -288,3 +288,19 @@ def test_a_table_too_wide_at_the_smallest_font_wraps_its_widest_column() -> None
     assert height > 2 * MIN_TABLE_FONT  # wrapped onto several lines inside its column
     narrow = _table(TableBlock([["A", "B"]], [["1", "2"]], small=True), avail)[-1]
     assert not any(isinstance(v, Paragraph) for row in narrow._cellvalues for v in row)  # what fits is untouched
+
+
+def test_provenance_lists_the_parameters_that_were_set() -> None:
+    """The provenance table shows the parameters a run set; those left at None (the tracker's own default) are said
+    to be in run.json instead of filling a classic tracker's row with 'x=None'."""
+    from evalkit.report.document import provenance_table
+    from evalkit.report.provenance import ResultProvenance
+
+    rows = [ResultProvenance("kcf", "/r/ope/kcf", "evalkit store", {"detect_thresh": None, "sigma": 0.2}),
+            ResultProvenance("mine", "/r/ope/mine", "evalkit store", {"lr": 0.01})]
+    (table,) = provenance_table(rows)
+    params = [row[-1] for row in table.rows]
+    assert params == ["sigma=0.2", "lr=0.01"]
+    assert any("left at the tracker's default (None)" in n for n in table.notes)
+    (table,) = provenance_table(rows[1:])
+    assert not any("None" in n for n in table.notes)

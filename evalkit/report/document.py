@@ -294,10 +294,15 @@ def provenance_table(provenance: list[ResultProvenance]) -> list[Block]:
         rows.append([p.tracker, shown + (f" {notes[note]}" if note else ""), p.kind,
                      p.weights_sha256[:12] if p.weights_sha256 else "-", p.device or "-",
                      (p.evalkit_version or "-") + (f" @ {p.git_commit[:8]}" if p.git_commit else ""),
-                     ", ".join(f"{k}={v}" for k, v in sorted(p.params.items())) or "-"])
+                     # a parameter left at None is the tracker's own default (OpenCV's, the catalog's weights): the
+                     # stored run.json keeps it; listed here, a classic tracker's row was a paragraph of "x=None"
+                     ", ".join(f"{k}={v}" for k, v in sorted(p.params.items()) if v is not None) or "-"])
     roots = sorted({os.path.dirname(os.path.dirname(p.source.partition(" (")[0].rstrip("/"))) for p in provenance})
     table_notes = ([f"Sources under {roots[0]}."] if len(roots) == 1 and roots[0] else [])
     table_notes += [f"{mark} {note}" for note, mark in notes.items()]
+    if any(v is None for p in provenance for v in p.params.values()):
+        table_notes.append("Params: the parameters set; those left at the tracker's default (None) are in each "
+                           "store folder's run.json.")
     return [TableBlock([["Tracker", "Source", "Kind", "Weights sha256", "Device", "evalkit", "Params"]], rows, {},
                        table_notes, small=True)]
 
