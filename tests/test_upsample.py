@@ -108,3 +108,21 @@ def test_trackers_track_identically_with_and_without_the_shortcut(upsample: obje
         monkeypatch.undo()
         monkeypatch.setenv("EVALKIT_WEIGHTS", str(shared_dir / "weights"))
     assert runs[0] == runs[1]
+
+
+def test_one_picker_serves_several_threads(upsample: object) -> None:
+    """The picker is shared by every tracker of a process (the threading backend runs trackers in threads): calls
+    from several threads at once give each its own exact answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    picker = upsample.scale_picker(17, 272)
+    rng = np.random.default_rng(11)
+    inputs = [response_like(rng, 3, 17) for _ in range(64)]
+    expected = [every_map(raw, 1, PENALTY, 272)[:2] for raw in inputs]
+
+    def pick(raw: np.ndarray) -> tuple[int, float]:
+        return picker.pick(raw, 1, PENALTY, np.empty((3, 272, 272), dtype=np.float32))
+
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(pick, inputs)) == expected

@@ -22,6 +22,7 @@ infinity or magnitudes near float32's overflow.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import cv2
@@ -104,8 +105,7 @@ class ScalePicker:
     def __init__(self, n_in: int, n_out: int, tolerance: float = TOLERANCE) -> None:
         self.n_in, self.n_out, self.tolerance = n_in, n_out, tolerance
         self.idx, self.w = cubic_taps(n_in, n_out)
-        self._rows = np.empty((n_in, n_out), dtype=np.float32)
-        self._maps = np.empty((0, n_out, n_out), dtype=np.float32)
+        self._scratch = threading.local()
         self.kernel = _compiled()
         self.bounded = self.kernel is not None and self._agrees()
 
@@ -128,12 +128,16 @@ class ScalePicker:
 
     def _bounds(self, raw: NDArray[np.float32]) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
         """Each map's approximate upsampled maximum and largest magnitude; None if a map is not finite."""
-        if len(self._maps) != len(raw):
-            self._maps = np.empty((len(raw), self.n_out, self.n_out), dtype=np.float32)
+        # scratch of this thread's own: one picker serves every tracker of a process, threads included
+        scratch = self._scratch.__dict__
+        if scratch.get("n") != len(raw):
+            scratch.update(n=len(raw), rows=np.empty((self.n_in, self.n_out), dtype=np.float32),
+                           maps=np.empty((len(raw), self.n_out, self.n_out), dtype=np.float32))
+        rows, maps = scratch["rows"], scratch["maps"]
         scale = np.empty(len(raw))
-        if not self.kernel(raw, self.idx, self.w, self._rows, self._maps, scale):
+        if not self.kernel(raw, self.idx, self.w, rows, maps, scale):
             return None
-        return self._maps.reshape(len(raw), -1).max(axis=1).astype(np.float64), scale
+        return maps.reshape(len(raw), -1).max(axis=1).astype(np.float64), scale
 
     def pick(self, raw: NDArray[np.float32], mid: int, penalty: float, up: NDArray[np.float32]) -> tuple[int, float]:
         """``(best, peak)`` of ``raw`` (S x n_in x n_in float32): the scale whose OpenCV-upsampled maximum, times
@@ -175,7 +179,8 @@ _PICKERS: dict[tuple[int, int], ScalePicker] = {}
 
 
 def scale_picker(n_in: int, n_out: int) -> ScalePicker:
-    """The :class:`ScalePicker` for these sizes, built (and checked against OpenCV) once per process."""
+    """The :class:`ScalePicker` for these sizes, built (and checked against OpenCV) once per process; it keeps no
+    state between calls, so trackers in several threads share it."""
     if (n_in, n_out) not in _PICKERS:
         _PICKERS[n_in, n_out] = ScalePicker(n_in, n_out)
     return _PICKERS[n_in, n_out]
