@@ -48,12 +48,14 @@ def matlab_round(x: float | NDArray[np.float64]) -> NDArray[np.float64] | float:
     return float(out) if out.ndim == 0 else out
 
 
-def _cubic(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Keys' cubic kernel with a = -0.5 (MATLAB's 'bicubic')."""
+def keys_cubic(x: NDArray[np.float64], a: float = -0.5) -> NDArray[np.float64]:
+    """Keys' cubic convolution kernel: a = -0.5 is MATLAB's 'bicubic', a = -0.75 OpenCV's ``INTER_CUBIC``. (With
+    a = -0.5 the constants are those MATLAB's ``cubic`` writes, 1.5, 2.5, -0.5, 2.5, -4 and 2, so the weights
+    are its to the bit.)"""
     ax = np.abs(x)
     ax2, ax3 = ax * ax, ax * ax * ax
-    return ((1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1)
-            + (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * ((ax > 1) & (ax <= 2)))
+    return (((a + 2) * ax3 - (a + 3) * ax2 + 1) * (ax <= 1)
+            + (a * ax3 - 5 * a * ax2 + 8 * a * ax - 4 * a) * ((ax > 1) & (ax <= 2)))
 
 
 @lru_cache(maxsize=256)
@@ -62,10 +64,10 @@ def imresize_matrix(in_len: int, out_len: int, scale: float, antialias: bool = T
     width = 4.0
     if scale < 1 and antialias:
         def kernel(x: NDArray[np.float64]) -> NDArray[np.float64]:
-            return scale * _cubic(scale * x)
+            return scale * keys_cubic(scale * x)
         width = width / scale
     else:
-        kernel = _cubic
+        kernel = keys_cubic
     x = np.arange(1, out_len + 1, dtype=np.float64)[:, None]
     u = x / scale + 0.5 * (1 - 1 / scale)
     left = np.floor(u - width / 2)

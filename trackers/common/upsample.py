@@ -21,7 +21,6 @@ infinity or magnitudes near float32's overflow.
 
 from __future__ import annotations
 
-import math
 import threading
 from typing import Any
 
@@ -29,23 +28,19 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from trackers.common.matlab_ops import keys_cubic
+
 TOLERANCE = 1e-4  # the margin, relative to a map's largest magnitude (the two upsamplings agree to ~3e-7 here)
 
 
 def cubic_taps(n_in: int, n_out: int, a: float = -0.75) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Source indices (n_out, 4), replicated at the borders, and weights (n_out, 4) of OpenCV's bicubic resize
     from ``n_in`` to ``n_out`` samples: position ``(d + 0.5) n_in / n_out - 0.5``, Keys' kernel with ``a``."""
-    idx = np.empty((n_out, 4), dtype=np.int64)
-    w = np.empty((n_out, 4))
-    for d in range(n_out):
-        fx = (d + 0.5) * n_in / n_out - 0.5
-        sx = math.floor(fx)
-        t = fx - sx
-        for j in range(4):
-            x = abs(t - (j - 1))
-            w[d, j] = (((a + 2) * x - (a + 3)) * x * x + 1 if x <= 1 else
-                       ((a * x - 5 * a) * x + 8 * a) * x - 4 * a if x < 2 else 0.0)
-            idx[d, j] = min(max(sx + j - 1, 0), n_in - 1)
+    fx = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+    sx = np.floor(fx)
+    offsets = np.arange(-1, 3)
+    w = keys_cubic((fx - sx)[:, None] - offsets[None, :], a)
+    idx = np.clip(sx.astype(np.int64)[:, None] + offsets[None, :], 0, n_in - 1)
     return idx, w
 
 
@@ -144,33 +139,25 @@ class ScalePicker:
         ``penalty`` (float32) unless it is scale ``mid``, is highest (first on ties), and that penalised maximum;
         ``up[best]`` holds its upsampled map. Other maps of ``up`` are left as they were."""
         s = len(raw)
+        candidates: Any = range(s)
         bounds = (self._bounds(raw) if self.bounded and penalty > 0 and raw.shape[1:] == (self.n_in, self.n_in)
                   else None)
-        if bounds is None or not bounds[1].max() < 1e30:  # not finite, or near float32's overflow: every map
-            peaks = np.full(s, -np.inf, dtype=np.float32)
-            for i in range(s):
-                cv2.resize(raw[i], (self.n_out, self.n_out), dst=up[i], interpolation=cv2.INTER_CUBIC)
-                peaks[i] = up[i].max()
-            # the side scales' penalty as the trackers apply it: a float32 product, monotone in the value
-            peaks[:mid] *= penalty
-            peaks[mid + 1:] *= penalty
-            best = int(np.argmax(peaks))
-            return best, float(peaks[best])
-        # three numbers a frame: Python floats, not numpy calls of ~5 us each
-        approx, scale = bounds[0].tolist(), bounds[1].tolist()
-        factor = [1.0 if i == mid else float(penalty) for i in range(s)]
-        low = [(a - self.tolerance * m) * f for a, m, f in zip(approx, scale, factor, strict=True)]
-        high = [(a + self.tolerance * m) * f for a, m, f in zip(approx, scale, factor, strict=True)]
-        floor = max(low)
+        if bounds is not None and bounds[1].max() < 1e30:  # finite maps, far from float32's overflow
+            # three numbers a frame: Python floats, not numpy calls of ~5 us each
+            approx, scale = bounds[0].tolist(), bounds[1].tolist()
+            factor = [1.0 if i == mid else float(penalty) for i in range(s)]
+            low = [(a - self.tolerance * m) * f for a, m, f in zip(approx, scale, factor, strict=True)]
+            high = [(a + self.tolerance * m) * f for a, m, f in zip(approx, scale, factor, strict=True)]
+            floor = max(low)
+            candidates = [i for i in range(s) if high[i] >= floor]  # the others are below a map's lower bound
         best, best_peak = -1, np.float32(-np.inf)
-        for i in range(s):
-            if high[i] < floor:  # below another map's lower bound: it cannot be the best
-                continue
+        for i in candidates:
             cv2.resize(raw[i], (self.n_out, self.n_out), dst=up[i], interpolation=cv2.INTER_CUBIC)
-            peak = up[i].max()  # float32; a finite map upsamples to finite values
-            if i != mid:
-                peak = peak * np.float32(penalty)  # the float32 product the array form computes
-            if best < 0 or peak > best_peak:  # first on ties, as argmax
+            peak = up[i].max()
+            if i != mid:  # the side scales' penalty as the trackers apply it: a float32 product, monotone
+                peak = peak * np.float32(penalty)
+            # np.argmax's choice among the penalised maxima: the first largest, or the first NaN
+            if best < 0 or peak > best_peak or (peak != peak and best_peak == best_peak):
                 best, best_peak = i, peak
         return best, float(best_peak)
 
