@@ -45,12 +45,11 @@ def cubic_taps(n_in: int, n_out: int, a: float = -0.75) -> tuple[NDArray[np.int6
 
 
 def _upsample(maps: Any, idx: Any, w: Any, rows: Any, out: Any, scale: Any) -> bool:
-    """``out[s]`` = map ``s`` upsampled with ``(idx, w)`` along both axes (in float32, any summation order: within
-    ~1e-6 of the map's magnitude), ``scale[s]`` its largest magnitude; ``rows``: (n_in, n_out) float32 scratch.
-    False if a map is not finite (then nothing is computed)."""
+    """``out[s]`` = map ``s`` upsampled with ``(idx, w)`` (float32 weights) along both axes, in float32 and any
+    summation order (within ~1e-6 of the map's magnitude); ``scale[s]`` its largest magnitude; ``rows``: (n_in, n_out)
+    float32 scratch. False if a map is not finite (then nothing is computed)."""
     n_maps, n_in = maps.shape[0], maps.shape[1]
     n_out = idx.shape[0]
-    wf = w.astype(np.float32)
     for s in range(n_maps):
         m = maps[s]
         big = 0.0
@@ -65,12 +64,12 @@ def _upsample(maps: Any, idx: Any, w: Any, rows: Any, out: Any, scale: Any) -> b
             for d in range(n_out):
                 v = np.float32(0.0)
                 for j in range(4):
-                    v += wf[d, j] * m[r, idx[d, j]]
+                    v += w[d, j] * m[r, idx[d, j]]
                 rows[r, d] = v
         o = out[s]
         for d in range(n_out):
             r0, r1, r2, r3 = rows[idx[d, 0]], rows[idx[d, 1]], rows[idx[d, 2]], rows[idx[d, 3]]
-            b0, b1, b2, b3 = wf[d, 0], wf[d, 1], wf[d, 2], wf[d, 3]
+            b0, b1, b2, b3 = w[d, 0], w[d, 1], w[d, 2], w[d, 3]
             od = o[d]
             for x in range(n_out):  # vectorised (a running maximum here was not: numpy's max follows)
                 od[x] = b0 * r0[x] + b1 * r1[x] + b2 * r2[x] + b3 * r3[x]
@@ -99,7 +98,8 @@ class ScalePicker:
 
     def __init__(self, n_in: int, n_out: int, tolerance: float = TOLERANCE) -> None:
         self.n_in, self.n_out, self.tolerance = n_in, n_out, tolerance
-        self.idx, self.w = cubic_taps(n_in, n_out)
+        self.idx, w = cubic_taps(n_in, n_out)
+        self.w = w.astype(np.float32)  # the kernel computes in float32: converted once, not every frame
         self._scratch = threading.local()
         self.kernel = _compiled()
         self.bounded = self.kernel is not None and self._agrees()
