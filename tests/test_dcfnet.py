@@ -74,6 +74,24 @@ def test_band_lrn_equals_torch_lrn() -> None:
     assert torch.allclose(xg.grad, xr.grad, rtol=1e-4, atol=1e-7)
 
 
+def test_band_lrn_roots_are_correctly_rounded() -> None:
+    """Tracking's LRN takes d^-3/4 as r sqrt(r), r = 1/sqrt(d), every step rounded once: the values numpy's float32
+    operations give (torch's own CPU sqrt is MKL's, one ulp off in a good part of the elements, and would fail this),
+    so the compiled kernel (fused.py) and torch give the same features on any machine."""
+    from trackers.dcfnet.network import BandLRN, sqrt_rn
+
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 32, 41, 43, generator=g) * torch.logspace(-1, 3, 43)  # denominators from ~1 to ~1e2
+    norm = BandLRN(32)
+    with torch.inference_mode():
+        got = norm(x.clone()).numpy()
+        d = torch.nn.functional.conv2d(x * x, norm.band, norm.k).numpy()
+    r = np.float32(1.0) / np.sqrt(d)
+    assert np.array_equal(got, r * np.sqrt(r) * x.numpy())
+    roots = np.random.default_rng(0).random(100_003, dtype=np.float32) * 1e3
+    assert np.array_equal(sqrt_rn(torch.from_numpy(roots)).numpy(), np.sqrt(roots))
+
+
 @pytest.mark.parametrize("arch", ["conv1", "conv2", "conv1-dilation"])
 def test_paper_architectures_keep_size_and_32_channels(arch: str) -> None:
     from trackers.dcfnet.network import DCFNetFeatures

@@ -53,7 +53,7 @@ def test_kernels_reproduce_torch_for_dcfnet_shapes(fused: object, scales: int) -
 
 
 def test_lrn_window_equals_band_lrn(fused: object) -> None:
-    """The LRN kernel (torch's roots per image, the products and window compiled) gives BandLRN's values times the
+    """The LRN kernel (roots, products and window in one compiled pass per image) gives BandLRN's values times the
     window, to the bit."""
     from trackers.common.windows import cosine_window
     from trackers.dcfnet.network import BandLRN

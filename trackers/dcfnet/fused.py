@@ -1,7 +1,7 @@
 """DCFNet's per-frame element-wise work on CPU in a few compiled passes (numba), to the bit what torch computes.
 
     kernels = fused_kernels(scales=3, channels=32, size=125)   # None without numba, or where torch differs here
-    kernels.lrn_window(r, s, x, window, out)           # the LRN's last products and the window, NHWC in, NCHW out
+    kernels.band_lrn_window(norm, x, window)           # the LRN's roots, products and the window, NHWC in, NCHW out
     kernels.response_spectrum(num, den, zf, out)       # cf_detect's spectrum: channel sum of products, division
     kernels.learn_blend(xf, yf, lam, rate, num, den)   # cf_learn's numerator and denominator blended into the model
 
@@ -16,9 +16,9 @@ stay in cache). The results are the same floats, to the bit, because the kernels
   blocks of 16 with a carry ladder of four levels; past the last block of four vector registers, four interleaved
   partial sums), written out once by :func:`sum_plan` as a list of additions;
 - the division of a complex by a real ``d`` as torch's (numpy's) complex division does it for ``d + 0i``;
-- the LRN's roots are torch's own (``rsqrt_`` and ``sqrt``, one image at a time while its arrays are in cache):
-  torch's CPU ``sqrt`` here is MKL's, which differs from the correctly rounded root in about one element in seven,
-  so a compiled root would change the output;
+- the LRN's roots are correctly rounded, as :class:`~trackers.dcfnet.network.BandLRN` takes them
+  (:func:`~trackers.dcfnet.network.sqrt_rn`; torch's own CPU ``sqrt`` is MKL's, one ulp off in 13-32% of the
+  elements), computed with the products in one pass per image while its arrays are in cache;
 
 :func:`fused_kernels` compiles the kernels once (cached on disk) and checks them, for the shapes asked for, against
 the torch ops they replace on random inputs; if any output differs in any bit (another torch version or CPU, whose
@@ -138,18 +138,21 @@ def _centred(patches: Any, mean_row: Any, out: Any) -> None:
 
 
 @_jit
-def _window_product(r: Any, s: Any, x: Any, window: Any, out: Any) -> None:
-    """``out = r * s * x * window`` (left to right) of one image's (H, W C) rows of NHWC memory."""
-    h_, wc = r.shape
+def _lrn_window(d: Any, x: Any, window: Any, out: Any) -> None:
+    """``out = r * sqrt(r) * x * window`` (left to right) with ``r = 1 / sqrt(d)``, every operation correctly
+    rounded (no fast-math: ``vsqrtps`` and ``vdivps``), of one image's (H, W C) rows of NHWC memory."""
+    h_, wc = d.shape
     w_ = window.shape[1]
     c_ = wc // w_
+    one = np.float32(1.0)
     for i in range(h_):
-        ri, si, xi, oi, wi = r[i], s[i], x[i], out[i], window[i]
+        di, xi, oi, wi = d[i], x[i], out[i], window[i]
         for j in range(w_):
             wv = wi[j]
             for c in range(c_):
                 k = j * c_ + c
-                oi[k] = ri[k] * si[k] * xi[k] * wv
+                r = one / np.sqrt(di[k])
+                oi[k] = r * np.sqrt(r) * xi[k] * wv
 
 
 @_jit
@@ -280,19 +283,16 @@ class FusedKernels:
         0.75, ``x`` (N, C, H, W) float32 in channels-last memory; ``squares``: scratch of x's shape and memory.
 
         The squares and their banded convolution for the whole batch (one convolution, as BandLRN), then per image,
-        while its arrays are in cache: the roots (torch's, as BandLRN takes them), the products (one pass) and the
-        transpose to NCHW (OpenCV's, as :func:`~trackers.common.inference.channels_first`)."""
+        while its arrays are in cache: the roots and products in one compiled pass (correctly rounded, as BandLRN
+        takes them) and the transpose to NCHW (OpenCV's, as :func:`~trackers.common.inference.channels_first`)."""
         squares = torch.mul(x, x, out=squares)
         denom = torch.nn.functional.conv2d(squares, norm.band, norm.k)
         n, c, h, w = x.shape
         out = np.empty((n, c, h * w), dtype=np.float32)
         rows = np.empty((h, w * c), dtype=np.float32)
         denoms, xs = (t.permute(0, 2, 3, 1).numpy().reshape(n, h, w * c) for t in (denom, x))  # NHWC memory
-        roots = squares.permute(0, 2, 3, 1).numpy().reshape(n, h, w * c)
         for i in range(n):
-            torch.from_numpy(denoms[i]).rsqrt_()
-            torch.sqrt(torch.from_numpy(denoms[i]), out=torch.from_numpy(roots[i]))  # torch's (MKL's) roots
-            _window_product(denoms[i], roots[i], xs[i], window, rows)
+            _lrn_window(denoms[i], xs[i], window, rows)
             cv2.transpose(rows.reshape(h * w, c), dst=out[i])
         return torch.from_numpy(out).reshape(n, c, h, w)
 
