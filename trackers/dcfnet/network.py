@@ -63,7 +63,7 @@ class BandLRN(nn.Module):
             return x * denom.pow(-self.beta)
         # in place when no gradient is needed (tracking), the squares' memory reused for the roots
         if self.beta == 0.75:  # d^-3/4 = d^-1/2 (d^-1/2)^1/2: two vectorised roots, 9x faster than pow on CPU here
-            denom.rsqrt_()  # 1 / sqrt(d), both correctly rounded (IEEE), on CPU and CUDA
+            denom.rsqrt_()  # on CPU exactly 1 / sqrt(d), each step correctly rounded (CUDA: its rsqrtf)
             return denom.mul_(sqrt_rn(denom, out=squares)).mul_(x)
         return denom.pow_(-self.beta).mul_(x)
 
@@ -73,7 +73,10 @@ def sqrt_rn(t: Tensor, out: Tensor | None = None) -> Tensor:
 
     torch's own float32 ``sqrt`` on CPU is MKL's, which is one ulp off in 13-32% of the elements (measured on
     this project's CPU); the float64 root rounded to float32 is the correctly rounded one (53 >= 2 x 24 + 2 bits),
-    so the LRN's values are the same on every machine's torch and in DCFNet's compiled kernel (fused.py)."""
+    so torch's LRN on CPU or CUDA and DCFNet's compiled kernel (fused.py) take the same roots of the same
+    denominators. On a device without float64 (Apple's MPS) it is that device's own float32 root."""
+    if t.device.type == "mps":
+        return torch.sqrt(t) if out is None else torch.sqrt(t, out=out)
     root = torch.sqrt(t.to(torch.float64))
     return root.to(torch.float32) if out is None else out.copy_(root)
 
