@@ -295,9 +295,11 @@ def test_provenance_lists_the_parameters_that_were_set() -> None:
     to be in run.json instead of filling a classic tracker's row with 'x=None'."""
     from evalkit.report.document import provenance_table
     from evalkit.report.provenance import ResultProvenance
+    from evalkit.store import RunMeta
 
-    rows = [ResultProvenance("kcf", "/r/ope/kcf", "evalkit store", {"detect_thresh": None, "sigma": 0.2}),
-            ResultProvenance("mine", "/r/ope/mine", "evalkit store", {"lr": 0.01})]
+    kcf = RunMeta(params={"detect_thresh": None, "sigma": 0.2})
+    rows = [ResultProvenance("kcf", "/r/ope/kcf", "evalkit store", kcf),
+            ResultProvenance("mine", "/r/ope/mine", "evalkit store", RunMeta(params={"lr": 0.01}))]
     (table,) = provenance_table(rows)
     params = [row[-1] for row in table.rows]
     assert params == ["sigma=0.2", "lr=0.01"]

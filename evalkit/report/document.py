@@ -291,16 +291,17 @@ def provenance_table(provenance: list[ResultProvenance]) -> list[Block]:
         folder = os.path.basename(source.rstrip("/")) or source
         parent = os.path.basename(os.path.dirname(source.rstrip("/")))
         shown = f"{parent}/{folder}" if parent else folder
+        m = p.meta
         rows.append([p.tracker, shown + (f" {notes[note]}" if note else ""), p.kind,
-                     p.weights_sha256[:12] if p.weights_sha256 else "-", p.device or "-",
-                     (p.evalkit_version or "-") + (f" @ {p.git_commit[:8]}" if p.git_commit else ""),
+                     m.weights_sha256[:12] if m.weights_sha256 else "-", m.device or "-",
+                     (m.evalkit_version or "-") + (f" @ {m.git_commit[:8]}" if m.git_commit else ""),
                      # a parameter left at None is the tracker's own default (OpenCV's, the catalog's weights): the
                      # stored run.json keeps it; listed here, a classic tracker's row was a paragraph of "x=None"
-                     ", ".join(f"{k}={v}" for k, v in sorted(p.params.items()) if v is not None) or "-"])
+                     ", ".join(f"{k}={v}" for k, v in sorted(m.params.items()) if v is not None) or "-"])
     roots = sorted({os.path.dirname(os.path.dirname(p.source.partition(" (")[0].rstrip("/"))) for p in provenance})
     table_notes = ([f"Sources under {roots[0]}."] if len(roots) == 1 and roots[0] else [])
     table_notes += [f"{mark} {note}" for note, mark in notes.items()]
-    if any(v is None for p in provenance for v in p.params.values()):
+    if any(v is None for p in provenance for v in p.meta.params.values()):
         table_notes.append("Params: the parameters set; those left at the tracker's default (None) are in each "
                            "store folder's run.json.")
     return [TableBlock([["Tracker", "Source", "Kind", "Weights sha256", "Device", "evalkit", "Params"]], rows, {},

@@ -2,7 +2,7 @@
 stamp of the report itself.
 
     >>> info = result_provenance(result_set)              # doctest: +SKIP
-    >>> info.device, info.weights_sha256                    # doctest: +SKIP
+    >>> info.meta.device, info.meta.weights_sha256          # doctest: +SKIP
     ('cuda', '3f1c...')
 
 run.json is read through :mod:`evalkit.store` (:class:`~evalkit.store.RunMeta`); speeds from stored per-frame times
@@ -15,31 +15,23 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from evalkit import __version__
 from evalkit.results import ResultSet
-from evalkit.store import git_commit, read_run_meta
+from evalkit.store import RunMeta, git_commit, read_run_meta
 
 __all__ = ["ResultProvenance", "machine_description", "provenance_note", "report_stamp", "result_provenance"]
 
 
 @dataclass(frozen=True)
 class ResultProvenance:
-    """What a result set's ``run.json`` says about how it was made (empty fields for foreign archives)."""
+    """Where a result set was found, in what kind of files, and what its ``run.json`` says about how it was made
+    (``meta``: all fields empty for foreign archives)."""
 
     tracker: str
     source: str
     kind: str
-    params: dict[str, Any] = field(default_factory=dict)
-    weights_sha256: str | None = None
-    device: str | None = None
-    evalkit_version: str | None = None
-    git_commit: str | None = None
-    created: str | None = None
-    fingerprint: str | None = None
-    protocol: str | None = None
-    data_root: str | None = None
+    meta: RunMeta = field(default_factory=RunMeta)
 
 
 def provenance_note(folder: Path, levels: int = 2) -> str | None:
@@ -67,9 +59,7 @@ def result_provenance(rs: ResultSet) -> ResultProvenance:
             else ("VOT results" if rs.vot_runs else "text boxes")
         note = provenance_note(Path(rs.source))
         return ResultProvenance(rs.tracker, str(rs.source) + (f" ({note})" if note else ""), kind)
-    return ResultProvenance(
-        rs.tracker, str(rs.source), "evalkit store", dict(meta.params), meta.weights_sha256, meta.device,
-        meta.evalkit_version, meta.git_commit, meta.created, meta.fingerprint, meta.protocol, meta.data_root)
+    return ResultProvenance(rs.tracker, str(rs.source), "evalkit store", meta)
 
 
 def machine_description() -> str:
