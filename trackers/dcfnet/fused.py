@@ -156,44 +156,30 @@ def _lrn_window(d: Any, x: Any, window: Any, out: Any) -> None:
 
 
 @_jit
-def _rows_sum(acc: Any, plan: Any, terms: Any, weights: Any, start: int, stop: int) -> None:
-    """Run ``plan`` at positions ``start`` .. ``stop`` into ``acc`` (slots x 2 (stop - start), complex as float
-    pairs): row c's term is ``conj(weights[c]) * terms[c]`` (rows x 2 positions)."""
+def _rows_sum(acc: Any, plan: Any, terms: Any, weights: Any, start: int, stop: int, power: bool) -> None:
+    """Run ``plan`` at positions ``start`` .. ``stop`` into ``acc``: row c's term is ``conj(weights[c]) * terms[c]``
+    (slots x 2 (stop - start), complex as float pairs), or with ``power`` ``|terms[c]|^2`` as ``re * re + im * im``
+    (slots x (stop - start); ``weights`` unused); ``terms`` and ``weights`` rows x 2 positions."""
     zero = np.float32(0.0)
     n = stop - start
-    for k in range(plan.shape[0]):
-        what, slot, src = plan[k, 0], plan[k, 1], plan[k, 2]
-        a = acc[slot]
-        if what == ADD_ROW:
-            t, w = terms[src, 2 * start:], weights[src, 2 * start:]
-            for q in range(n):
-                ar, ai, br, bi = w[2 * q], w[2 * q + 1], t[2 * q], t[2 * q + 1]
-                a[2 * q] += ar * br + ai * bi
-                a[2 * q + 1] += ar * bi - ai * br
-        elif what == ADD_SLOT:
-            b = acc[src]
-            for q in range(2 * n):
-                a[q] += b[q]
-        else:
-            a[:] = zero
-
-
-@_jit
-def _rows_power_sum(acc: Any, plan: Any, terms: Any, start: int, stop: int) -> None:
-    """Run ``plan`` at positions ``start`` .. ``stop`` into ``acc`` (slots x (stop - start)): row c's term is
-    ``|terms[c]|^2`` (rows x 2 positions, complex as float pairs), as ``re * re + im * im``."""
-    zero = np.float32(0.0)
-    n = stop - start
+    width = n if power else 2 * n
     for k in range(plan.shape[0]):
         what, slot, src = plan[k, 0], plan[k, 1], plan[k, 2]
         a = acc[slot]
         if what == ADD_ROW:
             t = terms[src, 2 * start:]
-            for q in range(n):
-                a[q] += t[2 * q] * t[2 * q] + t[2 * q + 1] * t[2 * q + 1]
+            if power:
+                for q in range(n):
+                    a[q] += t[2 * q] * t[2 * q] + t[2 * q + 1] * t[2 * q + 1]
+            else:
+                w = weights[src, 2 * start:]
+                for q in range(n):
+                    ar, ai, br, bi = w[2 * q], w[2 * q + 1], t[2 * q], t[2 * q + 1]
+                    a[2 * q] += ar * br + ai * bi
+                    a[2 * q + 1] += ar * bi - ai * br
         elif what == ADD_SLOT:
             b = acc[src]
-            for q in range(n):
+            for q in range(width):
                 a[q] += b[q]
         else:
             a[:] = zero
@@ -212,8 +198,8 @@ def _response_spectrum(num: Any, den: Any, zf: Any, out: Any, plan: Any, tail_pl
     for s in range(zf.shape[0]):
         acc[...] = zero
         tacc[...] = zero
-        _rows_sum(acc, plan, zf[s], num, 0, tail_from)
-        _rows_sum(tacc, tail_plan, zf[s], num, tail_from, n_p)
+        _rows_sum(acc, plan, zf[s], num, 0, tail_from, False)
+        _rows_sum(tacc, tail_plan, zf[s], num, tail_from, n_p, False)
         o, g, tg = out[s], acc[0], tacc[0]
         for p in range(n_p):
             if p < tail_from:
@@ -262,8 +248,8 @@ def _learn_blend(xf: Any, yf: Any, lam: Any, rate: Any, keep: Any, num: Any, den
             _blend_product(nc, xc, yf, p, rate, keep, False)
     acc = np.zeros((_LEVELS, tail_from), dtype=np.float32)
     tacc = np.zeros((_LEVELS * _ILP, n_p - tail_from), dtype=np.float32)
-    _rows_power_sum(acc, plan, xf, 0, tail_from)
-    _rows_power_sum(tacc, tail_plan, xf, tail_from, n_p)
+    _rows_sum(acc, plan, xf, xf, 0, tail_from, True)
+    _rows_sum(tacc, tail_plan, xf, xf, tail_from, n_p, True)
     for p in range(tail_from):
         den[p] = den[p] * keep + (acc[0, p] + lam) * rate
     for p in range(tail_from, n_p):
