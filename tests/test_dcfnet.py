@@ -77,7 +77,7 @@ def test_band_lrn_equals_torch_lrn() -> None:
 def test_band_lrn_roots_are_correctly_rounded() -> None:
     """Tracking's LRN takes d^-3/4 as r sqrt(r), r = 1/sqrt(d), every step rounded once: the values numpy's float32
     operations give (torch's own CPU sqrt is MKL's, one ulp off in a good part of the elements, and would fail this),
-    so the compiled kernel (fused.py) and torch give the same features on any machine."""
+    so the compiled kernel (fused.py) and torch take the same roots of the same denominators."""
     from trackers.dcfnet.network import BandLRN, sqrt_rn
 
     g = torch.Generator().manual_seed(3)
